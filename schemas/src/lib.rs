@@ -1,1 +1,42 @@
+//! Wire types of the werewolf-hub protocol.
+//!
+//! This crate has no runtime: it is serde + schemars types and pure functions, so agents,
+//! tests and the server share one definition of every frame.
+//!
+//! # Layout
+//! - [`client_type`]: who is on the other end of a socket (`agent`, `ui`, `observer`).
+//! - [`inbound`]: frames a client sends ([`ClientFrame`] wrapping a [`ClientMessage`]) and
+//!   [`parse_client_frame`], which turns raw text into one or a typed [`InboundError`].
+//! - [`outbound`]: frames the server sends ([`ServerFrame`] wrapping a [`ServerMessage`]).
+//! - [`error`]: [`ErrorCode`], the machine-readable reason carried by every `error` frame.
+//! - [`schema`]: JSON Schema generation for both directions (committed under `schemas/json/`).
+//!
+//! # Frame shape
+//! Every frame is one JSON object in a WebSocket text frame. It carries `message_type`
+//! (the tag), `client_id` and `timestamp` (float seconds since the Unix epoch); the
+//! type-specific fields sit flat beside them, as in the original Python hub (seed 004):
+//!
+//! ```json
+//! {"message_type":"ping","client_id":"ui_1","timestamp":1706580000.0}
+//! ```
 
+pub mod client_type;
+pub mod error;
+pub mod game;
+pub mod inbound;
+pub mod outbound;
+pub mod schema;
+
+pub use client_type::{ClientType, UnknownClientType};
+pub use error::ErrorCode;
+pub use game::{ActionKind, Channel, Phase, PlayerInfo};
+pub use inbound::{
+    AgentMessageIn, ClientFrame, ClientMessage, InboundError, PlayerActionIn, parse_client_frame,
+};
+pub use outbound::{
+    AgentMessageOut, ConnectionData, DisconnectionData, ErrorBody, GameStateBody, PhaseUpdateBody,
+    PlayerActionOut, PongBody, ServerFrame, ServerMessage,
+};
+
+/// The `client_id` the server puts on frames it originates itself (welcome aside).
+pub const SERVER_CLIENT_ID: &str = "server";

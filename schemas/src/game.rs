@@ -1,0 +1,70 @@
+//! Game vocabulary shared by several messages.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The phase a game is in, as shown on `game_state` and `phase_update`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Seats are filling; the game has not started.
+    Lobby,
+    /// Werewolves choose a victim; night roles act.
+    Night,
+    /// Deaths of the night are announced.
+    Day,
+    /// Players talk in turns.
+    Discussion,
+    /// Players vote on whom to execute.
+    Vote,
+    /// The game is over.
+    Ended,
+}
+
+/// What a player is asked to do, or did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    /// Speak in the day discussion (or skip).
+    Talk,
+    /// Vote to execute someone (day).
+    Vote,
+    /// Werewolf vote for the night's victim.
+    Attack,
+    /// Seer: learn whether a player is a werewolf.
+    Divine,
+    /// Doctor: protect a player from tonight's attack.
+    Protect,
+    /// Witch: save the victim and/or poison someone.
+    Witch,
+    /// Hunter: shoot someone on death.
+    Shoot,
+}
+
+/// Who may read an `agent_message`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// Everyone at the table (and every ui/observer outside games).
+    #[default]
+    Public,
+    /// The werewolf team only (night whispers).
+    Wolves,
+}
+
+/// One player as shown in `game_state`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PlayerInfo {
+    /// The player's id (the seat's `client_id`).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Whether the player is alive.
+    pub alive: bool,
+    /// Whether the seat's agent is connected now (absent outside games).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connected: Option<bool>,
+    /// The role, only where the recipient may know it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+}

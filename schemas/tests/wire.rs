@@ -1,0 +1,163 @@
+//! The wire contract: committed JSON Schemas are fresh, and one example of every message is
+//! pinned by an insta snapshot.
+
+use werewolf_schemas::*;
+
+/// Regenerates with `UPDATE_SCHEMAS=1 cargo test -p werewolf-schemas`.
+#[test]
+fn committed_json_schemas_match_the_types() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("json");
+    let update = std::env::var_os("UPDATE_SCHEMAS").is_some();
+    for (file, fresh) in schema::all() {
+        let path = dir.join(file);
+        if update {
+            std::fs::write(&path, &fresh).expect("write schema");
+            continue;
+        }
+        let committed = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{} missing ({e}); run UPDATE_SCHEMAS=1", path.display()));
+        assert_eq!(
+            committed, fresh,
+            "{file} is stale; run UPDATE_SCHEMAS=1 cargo test -p werewolf-schemas"
+        );
+    }
+}
+
+const T: f64 = 1_706_580_000.0;
+
+fn out(client_id: &str, message: ServerMessage) -> ServerFrame {
+    ServerFrame {
+        message,
+        client_id: client_id.into(),
+        timestamp: T,
+    }
+}
+
+fn players() -> Vec<PlayerInfo> {
+    vec![
+        PlayerInfo {
+            id: "p1".into(),
+            name: "Alice".into(),
+            alive: true,
+            connected: Some(true),
+            role: None,
+        },
+        PlayerInfo {
+            id: "p2".into(),
+            name: "Bob".into(),
+            alive: false,
+            connected: Some(false),
+            role: None,
+        },
+    ]
+}
+
+#[test]
+fn every_server_message_snapshot() {
+    let frames = vec![
+        out(
+            "ui_1",
+            ServerMessage::Connection {
+                data: ConnectionData {
+                    client_type: ClientType::Ui,
+                    timeout_s: 300,
+                    max_message_bytes: 65536,
+                },
+            },
+        ),
+        out(
+            "agent_1",
+            ServerMessage::Disconnection {
+                data: DisconnectionData {
+                    client_type: ClientType::Agent,
+                    reason: "closed by client".into(),
+                },
+            },
+        ),
+        out(
+            "ui_1",
+            ServerMessage::Pong(PongBody {
+                ping_timestamp: Some(T),
+            }),
+        ),
+        out(
+            "ui_1",
+            ServerMessage::Error(ErrorBody {
+                code: ErrorCode::UnknownMessageType,
+                message: "unknown message_type `dance`".into(),
+                related_message_type: Some("dance".into()),
+                request_id: None,
+            }),
+        ),
+        out(
+            "server",
+            ServerMessage::GameState(GameStateBody {
+                game_id: Some("g1".into()),
+                seq: Some(3),
+                phase: Phase::Day,
+                day: 2,
+                current_turn: 2,
+                players: players(),
+                alive_count: 1,
+                dead_count: 1,
+            }),
+        ),
+        out(
+            "agent_alice",
+            ServerMessage::AgentMessage(AgentMessageOut {
+                agent_id: "agent_alice".into(),
+                agent_name: "Alice".into(),
+                message_text: "Je pense que Bob est le loup-garou!".into(),
+                channel: Channel::Public,
+                phase: Some("discussion".into()),
+                game_id: None,
+                seq: None,
+            }),
+        ),
+        out(
+            "p1",
+            ServerMessage::PlayerAction(PlayerActionOut {
+                game_id: Some("g1".into()),
+                seq: Some(9),
+                player_id: "p1".into(),
+                action: ActionKind::Vote,
+                target: Some("p2".into()),
+            }),
+        ),
+        out(
+            "server",
+            ServerMessage::PhaseUpdate(PhaseUpdateBody {
+                game_id: Some("g1".into()),
+                seq: Some(4),
+                phase: Phase::Vote,
+                day: 2,
+            }),
+        ),
+    ];
+    for frame in &frames {
+        let text = frame.to_json();
+        let back: ServerFrame = serde_json::from_str(&text).expect("round trip");
+        assert_eq!(&back, frame, "round trip of {text}");
+    }
+    let json: Vec<serde_json::Value> = frames
+        .iter()
+        .map(|f| serde_json::from_str(&f.to_json()).expect("json"))
+        .collect();
+    insta::assert_json_snapshot!("server_messages", json);
+}
+
+#[test]
+fn every_client_message_snapshot() {
+    let texts = [
+        r#"{"message_type":"ping","client_id":"ui_client_1","timestamp":1706580000.0}"#,
+        r#"{"message_type":"pong","client_id":"ui_client_1"}"#,
+        r#"{"message_type":"agent_message","client_id":"agent_alice","timestamp":1706580000.0,"agent_id":"agent_1","agent_name":"Alice","message_text":"Je pense que Bob est le loup-garou!","phase":"discussion"}"#,
+        r#"{"message_type":"player_action","request_id":"r7","action":"vote","target":"p2"}"#,
+        r#"{"message_type":"player_action","request_id":"r8","action":"witch","save":true}"#,
+    ];
+    let parsed: Vec<ClientFrame> = texts
+        .iter()
+        .map(|t| parse_client_frame(t).expect(t))
+        .collect();
+    insta::assert_json_snapshot!("client_messages", parsed);
+}
