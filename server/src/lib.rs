@@ -1,1 +1,125 @@
+//! werewolf-hub's transport: axum WebSocket and REST over the [`ConnectionManager`].
+//!
+//! # Layout
+//! - [`config`]: settings from the environment (envy), validated with messages naming the
+//!   variable.
+//! - [`connection_manager`]: the registry of live clients and every delivery primitive
+//!   (personal, by type, all-but-one, explicit ids). Serialize once, share the bytes, never
+//!   wait on a client.
+//! - [`socket`]: one connection: reader loop (parse, rate limit, route, heartbeat) and a
+//!   single writer task draining the bounded queue.
+//! - [`http`]: the router: `/health`, `/stats`, `/ws/{client_id}`.
+//! - [`close_code`]: every close the server initiates and whether to reconnect.
+//! - [`rate_limit`]: per-connection token bucket and abuse counter.
+//! - [`shutdown`]: the [`Shutdown`] signal and OS signal handling.
+//! - [`state`]: [`AppState`], the cheap-to-clone handle every task holds.
+//!
+//! # Starting a hub
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! let hub = werewolf_server::start(werewolf_server::Config::default()).await?;
+//! println!("listening on {}", hub.addr());
+//! hub.shutdown().trigger();
+//! hub.stopped().await
+//! # }
+//! ```
 
+pub mod clock;
+pub mod close_code;
+pub mod config;
+pub mod connection_manager;
+pub mod http;
+pub mod rate_limit;
+pub mod shutdown;
+pub mod socket;
+pub mod state;
+
+pub use close_code::CloseReason;
+pub use config::{Config, ConfigError};
+pub use connection_manager::{Audience, ConnectionManager, SendError};
+pub use shutdown::Shutdown;
+pub use state::AppState;
+
+use axum::serve::ListenerExt;
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tracing::{info, warn};
+
+/// A hub that is accepting connections.
+#[derive(Debug)]
+pub struct RunningHub {
+    /// The bound address (the real port when `WS_PORT=0`).
+    addr: SocketAddr,
+    /// Shared state, for in-process inspection (tests, embedding).
+    state: AppState,
+    /// The accept loop; ends after shutdown once sockets are closed.
+    join: JoinHandle<std::io::Result<()>>,
+}
+
+/// Binds `WS_HOST:WS_PORT` and starts serving in the background.
+pub async fn start(config: Config) -> std::io::Result<RunningHub> {
+    let listener = TcpListener::bind(config.bind_addr()).await?;
+    let addr = listener.local_addr()?;
+    let state = AppState::new(config);
+    let app = http::router(state.clone());
+
+    // Close every socket with 1001 as soon as shutdown starts.
+    let closer = state.clone();
+    tokio::spawn(async move {
+        closer.shutdown.triggered().await;
+        closer.manager.close_all(CloseReason::ServerShutdown);
+    });
+
+    let serving = state.clone();
+    let join = tokio::spawn(async move {
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        let stop = serving.shutdown.clone();
+        let grace = serving.config.shutdown_grace();
+        let serve = axum::serve(listener, app)
+            .with_graceful_shutdown(async move { stop.triggered().await });
+        let served = async {
+            let result = serve.await;
+            serving.connections.close();
+            serving.connections.wait().await;
+            result
+        };
+        tokio::pin!(served);
+        tokio::select! {
+            r = &mut served => r,
+            _ = async { serving.shutdown.triggered().await; tokio::time::sleep(grace).await } => {
+                warn!("shutdown grace elapsed with connections still open; dropping them");
+                Ok(())
+            }
+        }
+    });
+    info!(%addr, "listening");
+    Ok(RunningHub { addr, state, join })
+}
+
+impl RunningHub {
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The shutdown signal of this hub.
+    pub fn shutdown(&self) -> Shutdown {
+        self.state.shutdown.clone()
+    }
+
+    /// The hub's connection registry.
+    pub fn manager(&self) -> &ConnectionManager {
+        &self.state.manager
+    }
+
+    /// Waits until the hub has stopped (after [`Shutdown::trigger`]).
+    pub async fn stopped(self) -> std::io::Result<()> {
+        match self.join.await {
+            Ok(r) => r,
+            Err(e) => Err(std::io::Error::other(e)),
+        }
+    }
+}

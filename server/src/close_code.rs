@@ -1,0 +1,54 @@
+//! Why the server closes a socket, and whether the client should come back.
+
+/// Every close the server initiates. The code is what the client's close frame carries; the
+/// README has the same table for client authors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CloseReason {
+    /// 1001: the server is shutting down. Reconnect with backoff.
+    ServerShutdown,
+    /// 1008: policy violation (sustained rate-limit abuse). Do not reconnect unchanged.
+    PolicyViolation,
+    /// 1009: a message exceeded `WS_MAX_MESSAGE_BYTES`. Do not resend it.
+    MessageTooBig,
+    /// 4000: a newer connection took this client_id. Do not reconnect (it would evict the
+    /// other one in turn).
+    Replaced,
+    /// 4001: the client read too slowly and its send queue filled. Reconnect, read faster.
+    SlowConsumer,
+    /// 4002: nothing received for `WS_TIMEOUT` seconds. Reconnect.
+    HeartbeatTimeout,
+}
+
+impl CloseReason {
+    /// The WebSocket close code.
+    pub fn code(self) -> u16 {
+        match self {
+            CloseReason::ServerShutdown => 1001,
+            CloseReason::PolicyViolation => 1008,
+            CloseReason::MessageTooBig => 1009,
+            CloseReason::Replaced => 4000,
+            CloseReason::SlowConsumer => 4001,
+            CloseReason::HeartbeatTimeout => 4002,
+        }
+    }
+
+    /// The close frame's reason text (short: close reasons are limited to 123 bytes).
+    pub fn text(self) -> &'static str {
+        match self {
+            CloseReason::ServerShutdown => "server shutting down",
+            CloseReason::PolicyViolation => "rate limit abuse",
+            CloseReason::MessageTooBig => "message too big",
+            CloseReason::Replaced => "replaced by a newer connection with the same client_id",
+            CloseReason::SlowConsumer => "slow consumer: send queue full",
+            CloseReason::HeartbeatTimeout => "heartbeat timeout",
+        }
+    }
+
+    /// Whether a well-behaved client should reconnect after this close.
+    pub fn should_reconnect(self) -> bool {
+        matches!(
+            self,
+            CloseReason::ServerShutdown | CloseReason::SlowConsumer | CloseReason::HeartbeatTimeout
+        )
+    }
+}

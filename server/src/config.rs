@@ -1,0 +1,193 @@
+//! Configuration from the environment (envy), with the seed's variable names.
+
+use serde::Deserialize;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+/// Hub settings. Every field is read from the upper-cased environment variable of the same
+/// name (`WS_PORT`, ...); anything unset takes the documented default, so the hub runs with
+/// no configuration at all.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// Interface to bind (`WS_HOST`, default `0.0.0.0`).
+    pub ws_host: String,
+    /// TCP port (`WS_PORT`, default 8000; 0 picks a free port).
+    pub ws_port: u16,
+    /// Seconds a client may stay silent (no frame at all, pongs included) before the server
+    /// closes it with 4002 (`WS_TIMEOUT`, default 300, as in seed 004). Must be ≥ 1.
+    pub ws_timeout: u64,
+    /// Seconds between the server's WebSocket pings (`WS_PING_INTERVAL`, default 5). ≥ 1.
+    pub ws_ping_interval: u64,
+    /// Largest inbound message in bytes (`WS_MAX_MESSAGE_BYTES`, default 65536); larger →
+    /// close 1009. At least 256.
+    pub ws_max_message_bytes: usize,
+    /// Outbound frames queued per client before it counts as a slow consumer and is closed
+    /// with 4001 (`WS_SEND_QUEUE`, default 1024). ≥ 1.
+    pub ws_send_queue: usize,
+    /// Sustained inbound frames per second per connection (`WS_RATE_PER_SEC`, default 50).
+    pub ws_rate_per_sec: f64,
+    /// Burst of inbound frames allowed above the sustained rate (`WS_RATE_BURST`, default 100).
+    pub ws_rate_burst: u32,
+    /// Rate-limited frames within 10 s that count as abuse and close the socket with 1008
+    /// (`WS_RATE_STRIKES`, default 50).
+    pub ws_rate_strikes: u32,
+    /// WebSocket read buffer per connection in bytes (`WS_READ_BUFFER`, default 4096).
+    pub ws_read_buffer: usize,
+    /// Bytes buffered before a write reaches the socket (`WS_WRITE_BUFFER`, default 4096); the
+    /// writer flushes after each batch anyway.
+    pub ws_write_buffer: usize,
+    /// How long shutdown waits for sockets to take their 1001 close, in ms
+    /// (`WS_SHUTDOWN_GRACE_MS`, default 3000; the process exits within 5 s).
+    pub ws_shutdown_grace_ms: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            ws_host: "0.0.0.0".to_owned(),
+            ws_port: 8000,
+            ws_timeout: 300,
+            ws_ping_interval: 5,
+            ws_max_message_bytes: 64 * 1024,
+            ws_send_queue: 1024,
+            ws_rate_per_sec: 50.0,
+            ws_rate_burst: 100,
+            ws_rate_strikes: 50,
+            ws_read_buffer: 4096,
+            ws_write_buffer: 4096,
+            ws_shutdown_grace_ms: 3000,
+        }
+    }
+}
+
+/// A configuration that cannot be used; the message names the variable.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(String);
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Self::from_iter(std::env::vars())
+    }
+
+    /// Reads the given variables (tests pass their own instead of mutating the process env).
+    pub fn from_iter<I: IntoIterator<Item = (String, String)>>(
+        vars: I,
+    ) -> Result<Config, ConfigError> {
+        let config: Config = envy::from_iter(vars).map_err(|e| ConfigError(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks ranges that types alone do not express.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let fail = |var: &str, why: &str| Err(ConfigError(format!("{var} {why}")));
+        if self.ws_host.parse::<IpAddr>().is_err() {
+            return fail(
+                "WS_HOST",
+                &format!("must be an IP address, got '{}'", self.ws_host),
+            );
+        }
+        if self.ws_timeout == 0 {
+            return fail("WS_TIMEOUT", "must be at least 1 (seconds)");
+        }
+        if self.ws_ping_interval == 0 {
+            return fail("WS_PING_INTERVAL", "must be at least 1 (seconds)");
+        }
+        if self.ws_max_message_bytes < 256 {
+            return fail("WS_MAX_MESSAGE_BYTES", "must be at least 256");
+        }
+        if self.ws_send_queue == 0 {
+            return fail("WS_SEND_QUEUE", "must be at least 1");
+        }
+        if !(self.ws_rate_per_sec.is_finite() && self.ws_rate_per_sec > 0.0) {
+            return fail("WS_RATE_PER_SEC", "must be a positive number");
+        }
+        if self.ws_rate_burst == 0 {
+            return fail("WS_RATE_BURST", "must be at least 1");
+        }
+        if self.ws_rate_strikes == 0 {
+            return fail("WS_RATE_STRIKES", "must be at least 1");
+        }
+        if self.ws_read_buffer < 512 {
+            return fail("WS_READ_BUFFER", "must be at least 512");
+        }
+        Ok(())
+    }
+
+    /// The address to bind.
+    pub fn bind_addr(&self) -> SocketAddr {
+        let ip = self
+            .ws_host
+            .parse::<IpAddr>()
+            .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        SocketAddr::new(ip, self.ws_port)
+    }
+
+    /// Silence allowed before a heartbeat close.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.ws_timeout)
+    }
+
+    /// Interval of the server's pings.
+    pub fn ping_interval(&self) -> Duration {
+        Duration::from_secs(self.ws_ping_interval)
+    }
+
+    /// Grace given to sockets on shutdown.
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_millis(self.ws_shutdown_grace_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_without_environment() {
+        let c = Config::from_iter(vars(&[])).expect("defaults are valid");
+        assert_eq!(c.ws_port, 8000);
+        assert_eq!(c.ws_host, "0.0.0.0");
+        assert_eq!(c.ws_timeout, 300);
+        assert_eq!(c.ws_max_message_bytes, 65536);
+    }
+
+    #[test]
+    fn seed_variables_are_read() {
+        let c = Config::from_iter(vars(&[
+            ("WS_HOST", "127.0.0.1"),
+            ("WS_PORT", "9000"),
+            ("WS_TIMEOUT", "30"),
+        ]))
+        .expect("valid");
+        assert_eq!(c.bind_addr().to_string(), "127.0.0.1:9000");
+        assert_eq!(c.ws_timeout, 30);
+    }
+
+    #[test]
+    fn errors_name_the_variable() {
+        for (var, value) in [
+            ("WS_PORT", "abc"),
+            ("WS_PORT", "70000"),
+            ("WS_TIMEOUT", "0"),
+            ("WS_HOST", "not-an-ip"),
+            ("WS_RATE_PER_SEC", "-1"),
+            ("WS_SEND_QUEUE", "0"),
+        ] {
+            let err = Config::from_iter(vars(&[(var, value)]))
+                .expect_err(var)
+                .to_string();
+            assert!(err.contains(var), "{err:?} should name {var}");
+        }
+    }
+}

@@ -1,0 +1,467 @@
+//! The registry of connected clients and every way of delivering a frame to them.
+//!
+//! Delivery never waits: a frame is serialized once, its bytes are shared by every recipient
+//! (`Utf8Bytes` is reference-counted), and each recipient gets it by `try_send` into its own
+//! bounded queue, drained by that socket's writer task. A full queue means a slow consumer:
+//! it is closed with 4001 and nobody else is delayed.
+//!
+//! Broadcasts read an immutable snapshot of the registry through an `ArcSwap`, so the hot
+//! path takes no lock; connect/disconnect bump a version and the next broadcast rebuilds the
+//! snapshot once.
+
+use crate::clock::now_epoch_s;
+use crate::close_code::CloseReason;
+use arc_swap::ArcSwap;
+use axum::extract::ws::{Message, Utf8Bytes};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use werewolf_schemas::{ClientType, DisconnectionData, ServerFrame, ServerMessage};
+
+/// One live connection as the registry knows it.
+#[derive(Debug)]
+pub struct ClientEntry {
+    /// The client's id from the URL; unique among live connections.
+    pub id: Arc<str>,
+    /// What the client connected as.
+    pub client_type: ClientType,
+    /// Epoch seconds when this connection was accepted.
+    pub connected_at: f64,
+    /// Distinguishes successive connections with the same id, so a replaced connection's
+    /// cleanup never removes its successor.
+    pub conn_id: u64,
+    /// Frames waiting for this socket's writer; bounded by `WS_SEND_QUEUE`.
+    queue: mpsc::Sender<Message>,
+    /// How this connection is told to end, and why.
+    pub control: ConnectionControl,
+}
+
+/// Ends a connection from anywhere: records the first reason and wakes its tasks.
+#[derive(Debug, Default)]
+pub struct ConnectionControl {
+    /// The server's reason for closing; the first one set wins. Unset: the client left.
+    reason: OnceLock<CloseReason>,
+    /// Cancelled once the connection must end; its reader and writer select on it.
+    cancel: CancellationToken,
+}
+
+impl ConnectionControl {
+    /// Asks the connection to close with `reason` (ignored if it is already closing).
+    pub fn close(&self, reason: CloseReason) {
+        let _ = self.reason.set(reason);
+        self.cancel.cancel();
+    }
+
+    /// Ends the connection without a server reason (the client went away).
+    pub fn end(&self) {
+        self.cancel.cancel();
+    }
+
+    /// The server's close reason, if it initiated the close.
+    pub fn reason(&self) -> Option<CloseReason> {
+        self.reason.get().copied()
+    }
+
+    /// Resolves once the connection must end.
+    pub async fn cancelled(&self) {
+        self.cancel.cancelled().await
+    }
+
+    /// Whether the connection is ending.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.is_cancelled()
+    }
+}
+
+/// Which clients a broadcast reaches.
+#[derive(Debug, Clone, Copy)]
+pub enum Audience<'a> {
+    /// Every connected client.
+    All,
+    /// Clients of these types.
+    Types(&'a [ClientType]),
+    /// Every client but this id.
+    AllExcept(&'a str),
+    /// Exactly these ids (absent ones are skipped).
+    Ids(&'a [&'a str]),
+}
+
+/// A frame could not be handed to a client.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// No live connection has this id.
+    #[error("client `{0}` is not connected")]
+    NotConnected(String),
+    /// The client's queue was full; it is being closed as a slow consumer.
+    #[error("client `{0}` is too slow; disconnected")]
+    SlowConsumer(String),
+    /// The client is already closing.
+    #[error("client `{0}` is closing")]
+    Closing(String),
+}
+
+/// Counters exposed on `/stats`. Relaxed atomics: they are statistics, not synchronization.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Connections accepted since start.
+    pub connections_accepted: AtomicU64,
+    /// Frames handed to client queues.
+    pub frames_delivered: AtomicU64,
+    /// Inbound data frames received.
+    pub frames_received: AtomicU64,
+    /// `error` frames sent for bad input.
+    pub errors_sent: AtomicU64,
+    /// Inbound frames dropped by the rate limit.
+    pub rate_limited: AtomicU64,
+    /// Connections closed because their queue filled.
+    pub slow_consumers_closed: AtomicU64,
+    /// Connections replaced by a newer one with the same id.
+    pub replaced: AtomicU64,
+    /// Connections closed for silence.
+    pub heartbeat_timeouts: AtomicU64,
+}
+
+/// `/stats` body: seed 004's shape plus counters.
+#[derive(Debug, Serialize)]
+pub struct Stats {
+    /// Live connections.
+    pub total_clients: usize,
+    /// Live connections per type (every type present, zero included).
+    pub by_type: HashMap<&'static str, usize>,
+    /// Every live connection.
+    pub clients: Vec<ClientStats>,
+    /// Lifetime counters.
+    pub counters: HashMap<&'static str, u64>,
+}
+
+/// One entry of `/stats.clients`.
+#[derive(Debug, Serialize)]
+pub struct ClientStats {
+    /// The client's id.
+    pub client_id: String,
+    /// Its type (`"type"` on the wire, as in seed 004).
+    #[serde(rename = "type")]
+    pub client_type: ClientType,
+    /// Epoch seconds when it connected.
+    pub connected_at: f64,
+}
+
+/// Immutable view of the registry used by broadcasts.
+#[derive(Debug, Default)]
+struct Snapshot {
+    /// Registry version this was built from.
+    version: u64,
+    /// Every live client.
+    all: Vec<Arc<ClientEntry>>,
+    /// Live clients per type, indexed by [`type_index`].
+    by_type: [Vec<Arc<ClientEntry>>; 3],
+}
+
+fn type_index(t: ClientType) -> usize {
+    match t {
+        ClientType::Ui => 0,
+        ClientType::Agent => 1,
+        ClientType::Observer => 2,
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
+    /// The source of truth: id → live connection. Locked only for short, non-async sections.
+    clients: RwLock<HashMap<Arc<str>, Arc<ClientEntry>>>,
+    /// Bumped on every change to `clients`.
+    version: AtomicU64,
+    /// What broadcasts iterate; rebuilt lazily when `version` moved on.
+    snapshot: ArcSwap<Snapshot>,
+    /// Source of `ClientEntry::conn_id`.
+    next_conn_id: AtomicU64,
+    /// Capacity of each client's queue.
+    queue_capacity: usize,
+    /// Lifetime statistics.
+    counters: Counters,
+}
+
+/// Cheap-to-clone handle to the shared registry.
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    inner: Arc<Inner>,
+}
+
+impl ConnectionManager {
+    /// An empty registry whose clients queue at most `queue_capacity` frames each.
+    pub fn new(queue_capacity: usize) -> Self {
+        ConnectionManager {
+            inner: Arc::new(Inner {
+                clients: RwLock::new(HashMap::new()),
+                version: AtomicU64::new(1),
+                snapshot: ArcSwap::from_pointee(Snapshot::default()),
+                next_conn_id: AtomicU64::new(1),
+                queue_capacity: queue_capacity.max(1),
+                counters: Counters::default(),
+            }),
+        }
+    }
+
+    /// Registers a connection. If the id was already connected, the new connection wins:
+    /// the old one is told to close with 4000 and is returned.
+    pub fn connect(
+        &self,
+        id: &str,
+        client_type: ClientType,
+    ) -> (
+        Arc<ClientEntry>,
+        mpsc::Receiver<Message>,
+        Option<Arc<ClientEntry>>,
+    ) {
+        let (queue, rx) = mpsc::channel(self.inner.queue_capacity);
+        let entry = Arc::new(ClientEntry {
+            id: Arc::from(id),
+            client_type,
+            connected_at: now_epoch_s(),
+            conn_id: self.inner.next_conn_id.fetch_add(1, Ordering::Relaxed),
+            queue,
+            control: ConnectionControl::default(),
+        });
+        let replaced = {
+            let mut clients = self.write_clients();
+            let old = clients.insert(entry.id.clone(), entry.clone());
+            self.inner.version.fetch_add(1, Ordering::Release);
+            old
+        };
+        if let Some(old) = &replaced {
+            self.inner.counters.replaced.fetch_add(1, Ordering::Relaxed);
+            old.control.close(CloseReason::Replaced);
+        }
+        self.inner
+            .counters
+            .connections_accepted
+            .fetch_add(1, Ordering::Relaxed);
+        (entry, rx, replaced)
+    }
+
+    /// Removes a connection (only if it is still the live one for its id) and tells every
+    /// remaining client with a `disconnection` frame. Returns whether it was removed.
+    pub fn disconnect(&self, entry: &ClientEntry, reason: &str) -> bool {
+        let removed = {
+            let mut clients = self.write_clients();
+            let live = clients
+                .get(&entry.id)
+                .is_some_and(|e| e.conn_id == entry.conn_id);
+            if live {
+                clients.remove(&entry.id);
+                self.inner.version.fetch_add(1, Ordering::Release);
+            }
+            live
+        };
+        entry.control.end();
+        if removed {
+            let frame = ServerFrame {
+                message: ServerMessage::Disconnection {
+                    data: DisconnectionData {
+                        client_type: entry.client_type,
+                        reason: reason.to_owned(),
+                    },
+                },
+                client_id: entry.id.to_string(),
+                timestamp: now_epoch_s(),
+            };
+            self.broadcast(&frame, Audience::AllExcept(&entry.id));
+        }
+        removed
+    }
+
+    /// Serializes a frame once into shareable bytes.
+    pub fn encode(frame: &ServerFrame) -> Utf8Bytes {
+        Utf8Bytes::from(frame.to_json())
+    }
+
+    /// Sends a frame to one client by id.
+    pub fn send_personal(&self, id: &str, frame: &ServerFrame) -> Result<(), SendError> {
+        let entry = self
+            .read_clients()
+            .get(id)
+            .cloned()
+            .ok_or_else(|| SendError::NotConnected(id.to_owned()))?;
+        self.deliver(&entry, Message::Text(Self::encode(frame)))
+    }
+
+    /// Sends a frame to a connection the caller already holds (e.g. a reply to its sender).
+    pub fn send_to(&self, entry: &ClientEntry, frame: &ServerFrame) -> Result<(), SendError> {
+        self.deliver(entry, Message::Text(Self::encode(frame)))
+    }
+
+    /// Serializes once and delivers to the audience. Returns how many queues took it.
+    pub fn broadcast(&self, frame: &ServerFrame, audience: Audience<'_>) -> usize {
+        self.broadcast_bytes(&Self::encode(frame), audience)
+    }
+
+    /// Delivers already-serialized bytes to the audience. Returns how many queues took it.
+    pub fn broadcast_bytes(&self, bytes: &Utf8Bytes, audience: Audience<'_>) -> usize {
+        let snapshot = self.snapshot();
+        let mut delivered = 0;
+        let mut offer = |entry: &Arc<ClientEntry>| {
+            if self.deliver(entry, Message::Text(bytes.clone())).is_ok() {
+                delivered += 1;
+            }
+        };
+        match audience {
+            Audience::All => snapshot.all.iter().for_each(&mut offer),
+            Audience::Types(types) => {
+                for t in types {
+                    snapshot.by_type[type_index(*t)].iter().for_each(&mut offer);
+                }
+            }
+            Audience::AllExcept(id) => snapshot
+                .all
+                .iter()
+                .filter(|e| &*e.id != id)
+                .for_each(&mut offer),
+            Audience::Ids(ids) => {
+                let clients = self.read_clients();
+                let targets: Vec<Arc<ClientEntry>> = ids
+                    .iter()
+                    .filter_map(|id| clients.get(*id).cloned())
+                    .collect();
+                drop(clients);
+                targets.iter().for_each(&mut offer);
+            }
+        }
+        delivered
+    }
+
+    /// Queues one message for one connection without waiting. A full queue closes the
+    /// connection as a slow consumer.
+    pub fn deliver(&self, entry: &ClientEntry, message: Message) -> Result<(), SendError> {
+        if entry.control.is_cancelled() {
+            return Err(SendError::Closing(entry.id.to_string()));
+        }
+        match entry.queue.try_send(message) {
+            Ok(()) => {
+                self.inner
+                    .counters
+                    .frames_delivered
+                    .fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.inner
+                    .counters
+                    .slow_consumers_closed
+                    .fetch_add(1, Ordering::Relaxed);
+                entry.control.close(CloseReason::SlowConsumer);
+                Err(SendError::SlowConsumer(entry.id.to_string()))
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                Err(SendError::Closing(entry.id.to_string()))
+            }
+        }
+    }
+
+    /// Tells every connection to close with `reason` (used by shutdown).
+    pub fn close_all(&self, reason: CloseReason) {
+        for entry in self.read_clients().values() {
+            entry.control.close(reason);
+        }
+    }
+
+    /// Number of live connections.
+    pub fn len(&self) -> usize {
+        self.read_clients().len()
+    }
+
+    /// Whether nobody is connected.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The live connection for an id.
+    pub fn get(&self, id: &str) -> Option<Arc<ClientEntry>> {
+        self.read_clients().get(id).cloned()
+    }
+
+    /// Lifetime counters.
+    pub fn counters(&self) -> &Counters {
+        &self.inner.counters
+    }
+
+    /// The `/stats` body.
+    pub fn stats(&self) -> Stats {
+        let mut clients: Vec<ClientStats> = self
+            .read_clients()
+            .values()
+            .map(|e| ClientStats {
+                client_id: e.id.to_string(),
+                client_type: e.client_type,
+                connected_at: e.connected_at,
+            })
+            .collect();
+        clients.sort_by(|a, b| a.connected_at.total_cmp(&b.connected_at));
+        let mut by_type: HashMap<&'static str, usize> =
+            ClientType::ALL.iter().map(|t| (t.as_str(), 0)).collect();
+        for c in &clients {
+            *by_type.entry(c.client_type.as_str()).or_default() += 1;
+        }
+        let c = &self.inner.counters;
+        let counters = [
+            ("connections_accepted", &c.connections_accepted),
+            ("frames_delivered", &c.frames_delivered),
+            ("frames_received", &c.frames_received),
+            ("errors_sent", &c.errors_sent),
+            ("rate_limited", &c.rate_limited),
+            ("slow_consumers_closed", &c.slow_consumers_closed),
+            ("replaced", &c.replaced),
+            ("heartbeat_timeouts", &c.heartbeat_timeouts),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k, v.load(Ordering::Relaxed)))
+        .collect();
+        Stats {
+            total_clients: clients.len(),
+            by_type,
+            clients,
+            counters,
+        }
+    }
+
+    /// The current snapshot, rebuilt first if the registry changed since it was taken.
+    fn snapshot(&self) -> Arc<Snapshot> {
+        let current = self.inner.snapshot.load_full();
+        let version = self.inner.version.load(Ordering::Acquire);
+        if current.version == version {
+            return current;
+        }
+        let clients = self.read_clients();
+        // Re-read under the lock so the snapshot is labelled with the version it reflects.
+        let version = self.inner.version.load(Ordering::Acquire);
+        let mut fresh = Snapshot {
+            version,
+            ..Snapshot::default()
+        };
+        for entry in clients.values() {
+            fresh.all.push(entry.clone());
+            fresh.by_type[type_index(entry.client_type)].push(entry.clone());
+        }
+        drop(clients);
+        let fresh = Arc::new(fresh);
+        self.inner.snapshot.store(fresh.clone());
+        fresh
+    }
+
+    fn read_clients(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Arc<str>, Arc<ClientEntry>>> {
+        // A poisoned lock only means a panic elsewhere mid-update of a HashMap insert/remove,
+        // which leaves the map itself consistent; keep serving.
+        self.inner.clients.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write_clients(
+        &self,
+    ) -> std::sync::RwLockWriteGuard<'_, HashMap<Arc<str>, Arc<ClientEntry>>> {
+        self.inner
+            .clients
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+}

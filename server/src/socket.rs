@@ -1,0 +1,349 @@
+//! One WebSocket connection: a reader loop (this task) and a writer task.
+//!
+//! The writer is the only task that touches the socket's sink. It drains the connection's
+//! bounded queue, feeding every frame already waiting before one flush, and on close sends
+//! the server's close frame if it has a reason. The reader parses, rate-limits, answers and
+//! routes inbound frames, and runs the heartbeat.
+
+use crate::clock::now_epoch_s;
+use crate::close_code::CloseReason;
+use crate::connection_manager::{Audience, ClientEntry};
+use crate::rate_limit::{StrikeCounter, TokenBucket};
+use crate::state::AppState;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, MissedTickBehavior, timeout};
+use tracing::{Instrument, debug, info, info_span};
+use werewolf_schemas::{
+    AgentMessageOut, Channel, ClientFrame, ClientMessage, ClientType, ConnectionData, ErrorBody,
+    ErrorCode, PongBody, ServerFrame, ServerMessage, parse_client_frame,
+};
+
+/// Most frames fed to the sink before one flush.
+const MAX_BATCH: usize = 64;
+/// How long a closing socket may take to accept its close frame.
+const CLOSE_FRAME_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Runs a connection from accept to cleanup. Never panics on client input.
+pub async fn run(socket: WebSocket, state: AppState, client_id: String, client_type: ClientType) {
+    let (entry, queue, replaced) = state.manager.connect(&client_id, client_type);
+    let span =
+        info_span!("ws", client_id = %client_id, client_type = %client_type, conn = entry.conn_id);
+    async move {
+        if replaced.is_some() {
+            info!("replaced an older connection with the same client_id");
+        }
+        info!("connected");
+        let welcome = ServerFrame {
+            message: ServerMessage::Connection {
+                data: ConnectionData {
+                    client_type,
+                    timeout_s: state.config.ws_timeout,
+                    max_message_bytes: state.config.ws_max_message_bytes,
+                },
+            },
+            client_id: client_id.clone(),
+            timestamp: now_epoch_s(),
+        };
+        let _ = state.manager.send_to(&entry, &welcome);
+
+        let (sink, stream) = socket.split();
+        let writer = tokio::spawn(write_loop(sink, queue, entry.clone()).in_current_span());
+        let left = Reader::new(&state, &entry).run(stream).await;
+
+        let reason = entry.control.reason();
+        if let Some(r) = reason {
+            if r == CloseReason::HeartbeatTimeout {
+                state
+                    .manager
+                    .counters()
+                    .heartbeat_timeouts
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        let why = reason.map(CloseReason::text).unwrap_or(left);
+        state.manager.disconnect(&entry, why);
+        let _ = writer.await;
+        info!(reason = why, "disconnected");
+    }
+    .instrument(span)
+    .await
+}
+
+/// Drains the queue into the socket until the connection ends.
+async fn write_loop(
+    mut sink: SplitSink<WebSocket, Message>,
+    mut queue: mpsc::Receiver<Message>,
+    entry: Arc<ClientEntry>,
+) {
+    loop {
+        let first = tokio::select! {
+            biased;
+            _ = entry.control.cancelled() => break,
+            next = queue.recv() => match next {
+                Some(m) => m,
+                None => break,
+            },
+        };
+        let batch = async {
+            sink.feed(first).await?;
+            for _ in 1..MAX_BATCH {
+                match queue.try_recv() {
+                    Ok(m) => sink.feed(m).await?,
+                    Err(_) => break,
+                }
+            }
+            sink.flush().await
+        };
+        let written = tokio::select! {
+            biased;
+            _ = entry.control.cancelled() => break,
+            r = batch => r,
+        };
+        if let Err(e) = written {
+            debug!(error = %e, "write failed");
+            entry.control.end();
+            return;
+        }
+    }
+    if let Some(reason) = entry.control.reason() {
+        let frame = CloseFrame {
+            code: reason.code(),
+            reason: Utf8Bytes::from_static(reason.text()),
+        };
+        let _ = timeout(CLOSE_FRAME_TIMEOUT, sink.send(Message::Close(Some(frame)))).await;
+    } else {
+        let _ = timeout(CLOSE_FRAME_TIMEOUT, sink.close()).await;
+    }
+}
+
+/// Inbound side of one connection.
+struct Reader<'a> {
+    /// Shared hub state.
+    state: &'a AppState,
+    /// This connection.
+    entry: &'a Arc<ClientEntry>,
+    /// Inbound rate limit.
+    bucket: TokenBucket,
+    /// Rate-limited frames per window; too many closes with 1008.
+    strikes: StrikeCounter,
+}
+
+impl<'a> Reader<'a> {
+    fn new(state: &'a AppState, entry: &'a Arc<ClientEntry>) -> Self {
+        Reader {
+            state,
+            entry,
+            bucket: TokenBucket::new(state.config.ws_rate_per_sec, state.config.ws_rate_burst),
+            strikes: StrikeCounter::new(state.config.ws_rate_strikes),
+        }
+    }
+
+    /// Reads until the connection ends; returns a description of why, for the log and the
+    /// `disconnection` frame, when the server did not set a close reason.
+    async fn run(mut self, mut stream: SplitStream<WebSocket>) -> &'static str {
+        let timeout = self.state.config.timeout();
+        let mut heartbeat = tokio::time::interval_at(
+            Instant::now() + self.state.config.ping_interval(),
+            self.state.config.ping_interval(),
+        );
+        heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut last_seen = Instant::now();
+        let control = &self.entry.control;
+        loop {
+            tokio::select! {
+                biased;
+                _ = control.cancelled() => return "closed by server",
+                _ = heartbeat.tick() => {
+                    if last_seen.elapsed() >= timeout {
+                        control.close(CloseReason::HeartbeatTimeout);
+                        return "heartbeat timeout";
+                    }
+                    let _ = self.state.manager.deliver(self.entry, Message::Ping(Default::default()));
+                }
+                frame = stream.next() => {
+                    let Some(frame) = frame else { return "connection lost" };
+                    let message = match frame {
+                        Ok(m) => m,
+                        Err(e) => {
+                            if is_too_big(&e) {
+                                control.close(CloseReason::MessageTooBig);
+                                return "message too big";
+                            }
+                            debug!(error = %e, "read failed");
+                            return "connection lost";
+                        }
+                    };
+                    last_seen = Instant::now();
+                    match message {
+                        Message::Text(text) => self.on_data(Some(text.as_str())),
+                        Message::Binary(_) => self.on_data(None),
+                        Message::Ping(_) | Message::Pong(_) => {}
+                        Message::Close(_) => return "closed by client",
+                    }
+                    if control.is_cancelled() {
+                        return "closed by server";
+                    }
+                }
+            }
+        }
+    }
+
+    /// Handles one data frame (`None`: a binary frame).
+    fn on_data(&mut self, text: Option<&str>) {
+        let counters = self.state.manager.counters();
+        counters.frames_received.fetch_add(1, Ordering::Relaxed);
+        let now = std::time::Instant::now();
+        if !self.bucket.try_take(now) {
+            counters.rate_limited.fetch_add(1, Ordering::Relaxed);
+            if self.strikes.strike(now) {
+                self.entry.control.close(CloseReason::PolicyViolation);
+                return;
+            }
+            let limit = &self.state.config;
+            self.reply_error(
+                ErrorCode::RateLimited,
+                format!(
+                    "rate limit exceeded ({} frames/s, burst {}); frame dropped",
+                    limit.ws_rate_per_sec, limit.ws_rate_burst
+                ),
+                None,
+                None,
+            );
+            return;
+        }
+        let Some(text) = text else {
+            self.reply_error(
+                ErrorCode::BinaryNotSupported,
+                "binary frames are not supported; send JSON text frames".to_owned(),
+                None,
+                None,
+            );
+            return;
+        };
+        let frame = match parse_client_frame(text) {
+            Ok(f) => f,
+            Err(e) => {
+                let related = e.message_type().map(str::to_owned);
+                self.reply_error(e.code(), e.to_string(), related, None);
+                return;
+            }
+        };
+        self.on_frame(frame);
+    }
+
+    /// Routes one well-formed frame.
+    fn on_frame(&mut self, frame: ClientFrame) {
+        let kind = frame.message.message_type();
+        if let Some(claimed) = frame.client_id.as_deref() {
+            if claimed != &*self.entry.id {
+                self.reply_error(
+                    ErrorCode::ClientIdMismatch,
+                    format!(
+                        "client_id `{claimed}` does not match this connection (`{}`)",
+                        self.entry.id
+                    ),
+                    Some(kind.to_owned()),
+                    None,
+                );
+                return;
+            }
+        }
+        if !frame.message.allowed_for(self.entry.client_type) {
+            self.reply_error(
+                ErrorCode::NotPermitted,
+                format!(
+                    "`{kind}` may only be sent by agents; this connection is a {}",
+                    self.entry.client_type
+                ),
+                Some(kind.to_owned()),
+                None,
+            );
+            return;
+        }
+        match frame.message {
+            ClientMessage::Ping {} => {
+                let pong = ServerFrame {
+                    message: ServerMessage::Pong(PongBody {
+                        ping_timestamp: frame.timestamp,
+                    }),
+                    client_id: self.entry.id.to_string(),
+                    timestamp: now_epoch_s(),
+                };
+                let _ = self.state.manager.send_to(self.entry, &pong);
+            }
+            ClientMessage::Pong {} => {}
+            ClientMessage::AgentMessage(m) => {
+                let out = ServerFrame {
+                    message: ServerMessage::AgentMessage(AgentMessageOut {
+                        agent_id: self.entry.id.to_string(),
+                        agent_name: m.agent_name.unwrap_or_else(|| self.entry.id.to_string()),
+                        message_text: m.message_text,
+                        channel: m.channel.unwrap_or(Channel::Public),
+                        phase: m.phase,
+                        game_id: None,
+                        seq: None,
+                    }),
+                    client_id: self.entry.id.to_string(),
+                    timestamp: now_epoch_s(),
+                };
+                self.state.manager.broadcast(
+                    &out,
+                    Audience::Types(&[ClientType::Ui, ClientType::Observer]),
+                );
+            }
+            ClientMessage::PlayerAction(a) => {
+                self.reply_error(
+                    ErrorCode::NotInGame,
+                    "player_action needs a seat in a game; connect with ?game_id=…&token=…"
+                        .to_owned(),
+                    Some(kind.to_owned()),
+                    a.request_id,
+                );
+            }
+        }
+    }
+
+    fn reply_error(
+        &self,
+        code: ErrorCode,
+        message: String,
+        related_message_type: Option<String>,
+        request_id: Option<String>,
+    ) {
+        debug!(code = code.as_str(), %message, "refused a frame");
+        self.state
+            .manager
+            .counters()
+            .errors_sent
+            .fetch_add(1, Ordering::Relaxed);
+        let frame = ServerFrame {
+            message: ServerMessage::Error(ErrorBody {
+                code,
+                message,
+                related_message_type,
+                request_id,
+            }),
+            client_id: self.entry.id.to_string(),
+            timestamp: now_epoch_s(),
+        };
+        let _ = self.state.manager.send_to(self.entry, &frame);
+    }
+}
+
+/// Whether a read error is tungstenite refusing an over-limit message or frame.
+fn is_too_big(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if let Some(tungstenite::Error::Capacity(_)) = e.downcast_ref::<tungstenite::Error>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}

@@ -1,0 +1,36 @@
+//! State shared by every handler and connection task.
+
+use crate::config::Config;
+use crate::connection_manager::ConnectionManager;
+use crate::shutdown::Shutdown;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio_util::task::TaskTracker;
+
+/// Cheap-to-clone handle given to axum handlers and connection tasks.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// Every live connection.
+    pub manager: ConnectionManager,
+    /// Settings read at start; immutable afterwards.
+    pub config: Arc<Config>,
+    /// When the hub started, for `/health.uptime_s`.
+    pub started_at: Instant,
+    /// Triggered once to stop the hub.
+    pub shutdown: Shutdown,
+    /// Every connection task, so shutdown can wait for their close frames.
+    pub connections: TaskTracker,
+}
+
+impl AppState {
+    /// Fresh state for a hub with this configuration.
+    pub fn new(config: Config) -> Self {
+        AppState {
+            manager: ConnectionManager::new(config.ws_send_queue),
+            config: Arc::new(config),
+            started_at: Instant::now(),
+            shutdown: Shutdown::new(),
+            connections: TaskTracker::new(),
+        }
+    }
+}
