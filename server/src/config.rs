@@ -18,6 +18,7 @@ pub struct Config {
     /// closes it with 4002 (`WS_TIMEOUT`, default 300, as in seed 004). Must be ≥ 1.
     pub ws_timeout: u64,
     /// Seconds between the server's WebSocket pings (`WS_PING_INTERVAL`, default 5). ≥ 1.
+    /// The server pings at least twice per `WS_TIMEOUT` whatever this says.
     pub ws_ping_interval: u64,
     /// Largest inbound message in bytes (`WS_MAX_MESSAGE_BYTES`, default 65536); larger →
     /// close 1009. At least 256.

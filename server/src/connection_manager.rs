@@ -465,3 +465,110 @@ impl ConnectionManager {
             .unwrap_or_else(|p| p.into_inner())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(text: &str) -> ServerFrame {
+        ServerFrame {
+            message: ServerMessage::Pong(werewolf_schemas::PongBody {
+                ping_timestamp: None,
+            }),
+            client_id: text.to_owned(),
+            timestamp: 0.0,
+        }
+    }
+
+    fn drain(rx: &mut mpsc::Receiver<Message>) -> Vec<String> {
+        let mut out = Vec::new();
+        while let Ok(Message::Text(t)) = rx.try_recv() {
+            let v: serde_json::Value = serde_json::from_str(t.as_str()).expect("json");
+            out.push(v["client_id"].as_str().unwrap_or_default().to_owned());
+        }
+        out
+    }
+
+    #[test]
+    fn every_audience_reaches_exactly_its_clients() {
+        let m = ConnectionManager::new(16);
+        let (_u1, mut u1, _) = m.connect("u1", ClientType::Ui);
+        let (_u2, mut u2, _) = m.connect("u2", ClientType::Ui);
+        let (_a1, mut a1, _) = m.connect("a1", ClientType::Agent);
+        let (_o1, mut o1, _) = m.connect("o1", ClientType::Observer);
+
+        assert_eq!(m.broadcast(&frame("all"), Audience::All), 4);
+        assert_eq!(
+            m.broadcast(&frame("ui"), Audience::Types(&[ClientType::Ui])),
+            2
+        );
+        assert_eq!(m.broadcast(&frame("not_a1"), Audience::AllExcept("a1")), 3);
+        assert_eq!(
+            m.broadcast(&frame("ids"), Audience::Ids(&["a1", "o1", "ghost"])),
+            2
+        );
+        m.send_personal("u2", &frame("personal"))
+            .expect("u2 is connected");
+        assert_eq!(
+            m.send_personal("ghost", &frame("x")),
+            Err(SendError::NotConnected("ghost".into()))
+        );
+
+        assert_eq!(drain(&mut u1), ["all", "ui", "not_a1"]);
+        assert_eq!(drain(&mut u2), ["all", "ui", "not_a1", "personal"]);
+        assert_eq!(drain(&mut a1), ["all", "ids"]);
+        assert_eq!(drain(&mut o1), ["all", "not_a1", "ids"]);
+    }
+
+    #[test]
+    fn one_serialization_is_shared_by_every_recipient() {
+        let m = ConnectionManager::new(4);
+        let (_a, mut a, _) = m.connect("a", ClientType::Ui);
+        let (_b, mut b, _) = m.connect("b", ClientType::Ui);
+        m.broadcast(&frame("shared"), Audience::All);
+        let (Ok(Message::Text(x)), Ok(Message::Text(y))) = (a.try_recv(), b.try_recv()) else {
+            panic!("both got a text frame")
+        };
+        let bx: axum::body::Bytes = x.into();
+        let by: axum::body::Bytes = y.into();
+        assert_eq!(
+            bx.as_ptr(),
+            by.as_ptr(),
+            "same buffer, not a copy per recipient"
+        );
+    }
+
+    #[test]
+    fn full_queue_closes_only_that_client() {
+        let m = ConnectionManager::new(2);
+        let (slow, _slow_rx, _) = m.connect("slow", ClientType::Ui);
+        let (fast, mut fast_rx, _) = m.connect("fast", ClientType::Ui);
+        for i in 0..3 {
+            m.broadcast(&frame(&i.to_string()), Audience::All);
+            drain(&mut fast_rx);
+        }
+        assert_eq!(slow.control.reason(), Some(CloseReason::SlowConsumer));
+        assert_eq!(fast.control.reason(), None);
+        assert_eq!(
+            m.counters().slow_consumers_closed.load(Ordering::Relaxed),
+            1
+        );
+    }
+
+    #[test]
+    fn replaced_connection_cleanup_keeps_the_successor() {
+        let m = ConnectionManager::new(4);
+        let (old, _old_rx, none) = m.connect("dup", ClientType::Agent);
+        assert!(none.is_none());
+        let (new, _new_rx, replaced) = m.connect("dup", ClientType::Agent);
+        assert_eq!(replaced.map(|e| e.conn_id), Some(old.conn_id));
+        assert_eq!(old.control.reason(), Some(CloseReason::Replaced));
+        assert!(
+            !m.disconnect(&old, "replaced"),
+            "old cleanup must not remove the new one"
+        );
+        assert_eq!(m.stats().total_clients, 1);
+        assert!(m.disconnect(&new, "bye"));
+        assert!(m.is_empty());
+    }
+}

@@ -18,13 +18,13 @@ pub struct TokenBucket {
 }
 
 impl TokenBucket {
-    /// A full bucket.
-    pub fn new(per_sec: f64, burst: u32) -> Self {
+    /// A full bucket as of `now`.
+    pub fn new(per_sec: f64, burst: u32, now: Instant) -> Self {
         TokenBucket {
             tokens: f64::from(burst),
             burst: f64::from(burst),
             per_sec,
-            refilled_at: Instant::now(),
+            refilled_at: now,
         }
     }
 
@@ -86,7 +86,7 @@ mod tests {
     #[test]
     fn burst_then_refill() {
         let t0 = Instant::now();
-        let mut b = TokenBucket::new(10.0, 3);
+        let mut b = TokenBucket::new(10.0, 3, t0);
         assert!(b.try_take(t0) && b.try_take(t0) && b.try_take(t0));
         assert!(!b.try_take(t0), "burst exhausted");
         assert!(!b.try_take(t0 + Duration::from_millis(50)), "half a token");
@@ -103,7 +103,7 @@ mod tests {
     #[test]
     fn strikes_reset_each_window() {
         let t0 = Instant::now();
-        let mut s = StrikeCounter::new(3);
+        let mut s = StrikeCounter::new(3, t0);
         assert!(!s.strike(t0));
         assert!(!s.strike(t0));
         assert!(!s.strike(t0 + STRIKE_WINDOW), "new window");

@@ -136,11 +136,16 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn new(state: &'a AppState, entry: &'a Arc<ClientEntry>) -> Self {
+        let now = std::time::Instant::now();
         Reader {
             state,
             entry,
-            bucket: TokenBucket::new(state.config.ws_rate_per_sec, state.config.ws_rate_burst),
-            strikes: StrikeCounter::new(state.config.ws_rate_strikes),
+            bucket: TokenBucket::new(
+                state.config.ws_rate_per_sec,
+                state.config.ws_rate_burst,
+                now,
+            ),
+            strikes: StrikeCounter::new(state.config.ws_rate_strikes, now),
         }
     }
 
@@ -148,10 +153,9 @@ impl<'a> Reader<'a> {
     /// `disconnection` frame, when the server did not set a close reason.
     async fn run(mut self, mut stream: SplitStream<WebSocket>) -> &'static str {
         let timeout = self.state.config.timeout();
-        let mut heartbeat = tokio::time::interval_at(
-            Instant::now() + self.state.config.ping_interval(),
-            self.state.config.ping_interval(),
-        );
+        // Ping at least twice per timeout so a live client always gets a chance to answer.
+        let period = self.state.config.ping_interval().min(timeout / 2);
+        let mut heartbeat = tokio::time::interval_at(Instant::now() + period, period);
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut last_seen = Instant::now();
         let control = &self.entry.control;

@@ -1,0 +1,165 @@
+//! Process lifecycle: graceful shutdown (in-process and by SIGTERM to the real binary),
+//! invalid configuration, and seed 004's Python client run unchanged against the binary.
+
+mod common;
+
+use common::*;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[tokio::test]
+async fn shutdown_closes_every_socket_with_1001() {
+    let hub = hub().await;
+    let mut clients = vec![
+        connect(&hub, "ui_1", "ui").await,
+        connect(&hub, "agent_1", "agent").await,
+        connect(&hub, "obs_1", "observer").await,
+    ];
+    let addr = hub.addr();
+    hub.shutdown().trigger();
+    for ws in &mut clients {
+        let (close, _) = recv_close(ws).await;
+        assert_eq!(u16::from(close.expect("close frame").code), 1001);
+    }
+    tokio::time::timeout(Duration::from_secs(5), hub.stopped())
+        .await
+        .expect("stops within 5 s")
+        .expect("clean stop");
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "listener is closed"
+    );
+}
+
+/// The real binary on an ephemeral port; returns the child and its address.
+fn spawn_binary(extra_env: &[(&str, &str)]) -> (Child, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_werewolf-hub"));
+    cmd.env("WS_HOST", "127.0.0.1")
+        .env("WS_PORT", "0")
+        .env("RUST_LOG", "warn");
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn hub");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("hub printed its address")
+            .expect("utf8 line");
+        if let Some(rest) = line.strip_prefix("werewolf-hub listening on ") {
+            break rest.trim().to_owned();
+        }
+    };
+    // keep draining stderr so the child never blocks on a full pipe
+    std::thread::spawn(move || for _ in lines {});
+    (child, addr)
+}
+
+fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("process did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[tokio::test]
+async fn sigterm_closes_sockets_with_1001_and_exits_within_5s() {
+    let (mut child, addr) = spawn_binary(&[]);
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async(format!("ws://{addr}/ws/agent_1?client_type=agent"))
+            .await
+            .expect("connects to the binary");
+    assert_eq!(recv_json(&mut ws).await["message_type"], "connection");
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let (close, _) = recv_close(&mut ws).await;
+    assert_eq!(u16::from(close.expect("close frame").code), 1001);
+    let status = wait_exit(&mut child, Duration::from_secs(5));
+    assert!(status.success(), "clean exit, got {status}");
+}
+
+#[test]
+fn invalid_config_prints_one_line_naming_the_variable_and_fails() {
+    for (var, value) in [
+        ("WS_PORT", "eighty"),
+        ("WS_TIMEOUT", "0"),
+        ("WS_MAX_MESSAGE_BYTES", "-5"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_werewolf-hub"))
+            .env(var, value)
+            .output()
+            .expect("run binary");
+        assert!(!out.status.success(), "{var}={value} must fail");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+        assert!(stderr.contains(var), "names {var}: {stderr}");
+    }
+}
+
+/// Seed 004's client, as shipped in `examples/python_client.py`, against the real binary.
+/// Needs python3 with `websockets` (`.ci/run` installs it; locally the test says how).
+#[test]
+fn seed_python_client_works_unchanged() {
+    let has_websockets = Command::new("python3")
+        .args(["-c", "import websockets"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !has_websockets {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must provide python3 with websockets (see .ci/run)"
+        );
+        eprintln!("skipped: `pip install websockets` to run the seed client check");
+        return;
+    }
+    let (mut child, addr) = spawn_binary(&[]);
+    let script = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/python_client.py"
+    ))
+    .expect("example exists");
+    // The seed hard-codes localhost:8000; point it at this test's port and nothing else.
+    let port = addr.rsplit(':').next().expect("port");
+    assert!(script.contains("ws://localhost:8000/"));
+    let script = script.replace("ws://localhost:8000/", &format!("ws://localhost:{port}/"));
+    let out = Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .expect("python runs");
+    let _ = child.kill();
+    let _ = child.wait();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "client failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    let welcome: serde_json::Value =
+        serde_json::from_str(lines[0].strip_prefix("Connecté: ").expect("welcome line"))
+            .expect("json");
+    assert_eq!(welcome["message_type"], "connection");
+    assert_eq!(welcome["client_id"], "my_client");
+    let pong: serde_json::Value =
+        serde_json::from_str(lines[1].strip_prefix("Reçu: ").expect("reply line")).expect("json");
+    assert_eq!(pong["message_type"], "pong");
+}
