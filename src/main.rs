@@ -54,6 +54,13 @@ fn serve() -> ExitCode {
         }
     };
     runtime.block_on(async {
+        let mut signals = match werewolf_server::shutdown::OsSignals::install() {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("werewolf-hub: cannot install signal handlers: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
         let hub = match werewolf_server::start(config).await {
             Ok(h) => h,
             Err(e) => {
@@ -62,7 +69,7 @@ fn serve() -> ExitCode {
             }
         };
         eprintln!("werewolf-hub listening on {}", hub.addr());
-        werewolf_server::shutdown::os_signal().await;
+        signals.recv().await;
         tracing::info!("shutdown requested");
         hub.shutdown().trigger();
         match tokio::time::timeout(SHUTDOWN_DEADLINE, hub.stopped()).await {

@@ -59,12 +59,12 @@ pub struct StrikeCounter {
 pub const STRIKE_WINDOW: Duration = Duration::from_secs(10);
 
 impl StrikeCounter {
-    /// No strikes yet.
-    pub fn new(limit: u32) -> Self {
+    /// No strikes yet; the first window starts at `now`.
+    pub fn new(limit: u32, now: Instant) -> Self {
         StrikeCounter {
             strikes: 0,
             limit,
-            window_start: Instant::now(),
+            window_start: now,
         }
     }
 
