@@ -70,11 +70,11 @@ pub struct ConfigError(String);
 impl Config {
     /// Reads the process environment.
     pub fn from_env() -> Result<Config, ConfigError> {
-        Self::from_iter(std::env::vars())
+        Self::from_vars(std::env::vars())
     }
 
     /// Reads the given variables (tests pass their own instead of mutating the process env).
-    pub fn from_iter<I: IntoIterator<Item = (String, String)>>(
+    pub fn from_vars<I: IntoIterator<Item = (String, String)>>(
         vars: I,
     ) -> Result<Config, ConfigError> {
         let config: Config = envy::from_iter(vars).map_err(|e| ConfigError(e.to_string()))?;
@@ -156,7 +156,7 @@ mod tests {
 
     #[test]
     fn defaults_without_environment() {
-        let c = Config::from_iter(vars(&[])).expect("defaults are valid");
+        let c = Config::from_vars(vars(&[])).expect("defaults are valid");
         assert_eq!(c.ws_port, 8000);
         assert_eq!(c.ws_host, "0.0.0.0");
         assert_eq!(c.ws_timeout, 300);
@@ -165,7 +165,7 @@ mod tests {
 
     #[test]
     fn seed_variables_are_read() {
-        let c = Config::from_iter(vars(&[
+        let c = Config::from_vars(vars(&[
             ("WS_HOST", "127.0.0.1"),
             ("WS_PORT", "9000"),
             ("WS_TIMEOUT", "30"),
@@ -185,7 +185,7 @@ mod tests {
             ("WS_RATE_PER_SEC", "-1"),
             ("WS_SEND_QUEUE", "0"),
         ] {
-            let err = Config::from_iter(vars(&[(var, value)]))
+            let err = Config::from_vars(vars(&[(var, value)]))
                 .expect_err(var)
                 .to_string();
             assert!(err.contains(var), "{err:?} should name {var}");

@@ -25,7 +25,7 @@ pub async fn hub_with(vars: &[(&str, &str)]) -> RunningHub {
         ("WS_PORT".into(), "0".into()),
     ];
     env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    let config = Config::from_iter(env).expect("test config is valid");
+    let config = Config::from_vars(env).expect("test config is valid");
     werewolf_server::start(config).await.expect("hub starts")
 }
 
