@@ -1,0 +1,117 @@
+//! What players send: the kinds of action and the actions themselves.
+
+use crate::Seat;
+use serde::{Deserialize, Serialize};
+
+/// The kind of a request, and of the action that answers it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    /// Say something (or skip) on one's turn in the day discussion.
+    Talk,
+    /// Day vote: whom to execute (or abstain).
+    Vote,
+    /// Night, werewolves: whom to attack.
+    Attack,
+    /// Night, seer: whom to divine.
+    Divine,
+    /// Night, doctor: whom to protect.
+    Protect,
+    /// Night, witch: whether to save the victim and/or whom to poison.
+    Witch,
+    /// A hunter who just died: whom to shoot (or nobody).
+    Shoot,
+}
+
+impl ActionKind {
+    /// Every kind.
+    pub const ALL: [ActionKind; 7] = [
+        ActionKind::Talk,
+        ActionKind::Vote,
+        ActionKind::Attack,
+        ActionKind::Divine,
+        ActionKind::Protect,
+        ActionKind::Witch,
+        ActionKind::Shoot,
+    ];
+
+    /// What [`crate::Game::expire`] applies when a request of this kind times out:
+    /// talk → skip; vote → abstain; attack → no vote (counts for nobody); divine → no
+    /// divination; protect → nobody protected; witch → no potion used; shoot → no shot.
+    #[must_use]
+    pub fn timeout_default(self) -> Action {
+        match self {
+            ActionKind::Talk => Action::Talk(None),
+            ActionKind::Vote => Action::Vote(None),
+            ActionKind::Attack => Action::NoAttack,
+            ActionKind::Divine => Action::NoDivine,
+            ActionKind::Protect => Action::NoProtect,
+            ActionKind::Witch => Action::Witch {
+                save: false,
+                poison: None,
+            },
+            ActionKind::Shoot => Action::Shoot(None),
+        }
+    }
+}
+
+/// A player's answer to a [`crate::Request`]; its kind must match the request's kind.
+///
+/// Targets must be among the request's `candidates`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Talk: `Some(text)` says `text` (non-blank, at most `max_talk_chars` chars); `None` skips.
+    Talk(Option<String>),
+    /// Vote for a candidate, or abstain with `None`.
+    Vote(Option<Seat>),
+    /// Vote to attack a candidate tonight.
+    Attack(Seat),
+    /// Cast no attack vote (what a timed-out `attack` request applies).
+    NoAttack,
+    /// Divine a candidate.
+    Divine(Seat),
+    /// Divine nobody tonight (what a timed-out `divine` request applies).
+    NoDivine,
+    /// Protect a candidate from tonight's attack.
+    Protect(Seat),
+    /// Protect nobody tonight (what a timed-out `protect` request applies).
+    NoProtect,
+    /// The witch's night: `save` uses the save potion on tonight's victim (needs the potion and
+    /// a victim); `poison` uses the poison potion on a candidate.
+    Witch {
+        /// Use the save potion on the werewolves' victim.
+        save: bool,
+        /// Use the poison potion on this candidate.
+        poison: Option<Seat>,
+    },
+    /// Shoot a candidate, or nobody with `None`.
+    Shoot(Option<Seat>),
+}
+
+impl Action {
+    /// The request kind this action answers.
+    #[must_use]
+    pub fn kind(&self) -> ActionKind {
+        match self {
+            Action::Talk(_) => ActionKind::Talk,
+            Action::Vote(_) => ActionKind::Vote,
+            Action::Attack(_) | Action::NoAttack => ActionKind::Attack,
+            Action::Divine(_) | Action::NoDivine => ActionKind::Divine,
+            Action::Protect(_) | Action::NoProtect => ActionKind::Protect,
+            Action::Witch { .. } => ActionKind::Witch,
+            Action::Shoot(_) => ActionKind::Shoot,
+        }
+    }
+
+    /// The single target of the action, if it has one (the poison target for the witch).
+    #[must_use]
+    pub fn target(&self) -> Option<Seat> {
+        match self {
+            Action::Vote(t) | Action::Shoot(t) => *t,
+            Action::Attack(t) | Action::Divine(t) | Action::Protect(t) => Some(*t),
+            Action::Witch { poison, .. } => *poison,
+            Action::Talk(_) | Action::NoAttack | Action::NoDivine | Action::NoProtect => None,
+        }
+    }
+}

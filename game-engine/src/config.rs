@@ -1,0 +1,431 @@
+//! Game configuration: presets, role counts, timeouts, rule switches, and their validation.
+
+use crate::{ActionKind, Role, SetupError};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// The fewest players a game may have.
+pub const MIN_PLAYERS: usize = 3;
+/// The most players a game may have.
+pub const MAX_PLAYERS: usize = 64;
+
+/// A named, ready-made role setup.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Preset {
+    /// 5 players: 1 werewolf, 1 possessed, 1 seer, 2 villagers.
+    Aiwolf5,
+    /// 8 players: 2 werewolves, seer, doctor, 4 villagers.
+    Arena8,
+    /// 13 players: 3 werewolves, possessed, seer, doctor, medium, 6 villagers.
+    Aiwolf13,
+    /// 9 players: 2 werewolves, seer, witch, hunter, 4 villagers.
+    Classic9,
+}
+
+impl Preset {
+    /// Every preset.
+    pub const ALL: [Preset; 4] = [
+        Preset::Aiwolf5,
+        Preset::Arena8,
+        Preset::Aiwolf13,
+        Preset::Classic9,
+    ];
+
+    /// The preset's name (`aiwolf5`, `arena8`, `aiwolf13`, `classic9`).
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Aiwolf5 => "aiwolf5",
+            Preset::Arena8 => "arena8",
+            Preset::Aiwolf13 => "aiwolf13",
+            Preset::Classic9 => "classic9",
+        }
+    }
+
+    /// The preset with this name (case-sensitive), or [`SetupError::UnknownPreset`].
+    pub fn from_name(name: &str) -> Result<Self, SetupError> {
+        Preset::ALL
+            .into_iter()
+            .find(|p| p.name() == name)
+            .ok_or_else(|| SetupError::UnknownPreset(name.to_owned()))
+    }
+
+    /// The role counts of the preset.
+    #[must_use]
+    pub fn counts(self) -> RoleCounts {
+        let base = RoleCounts::default();
+        match self {
+            Preset::Aiwolf5 => RoleCounts {
+                werewolf: 1,
+                possessed: 1,
+                seer: 1,
+                villager: 2,
+                ..base
+            },
+            Preset::Arena8 => RoleCounts {
+                werewolf: 2,
+                seer: 1,
+                doctor: 1,
+                villager: 4,
+                ..base
+            },
+            Preset::Aiwolf13 => RoleCounts {
+                werewolf: 3,
+                possessed: 1,
+                seer: 1,
+                doctor: 1,
+                medium: 1,
+                villager: 6,
+                ..base
+            },
+            Preset::Classic9 => RoleCounts {
+                werewolf: 2,
+                seer: 1,
+                witch: 1,
+                hunter: 1,
+                villager: 4,
+                ..base
+            },
+        }
+    }
+
+    /// The number of players the preset is for.
+    #[must_use]
+    pub fn player_count(self) -> usize {
+        self.counts().total()
+    }
+}
+
+impl fmt::Display for Preset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Preset {
+    type Err = SetupError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Preset::from_name(s)
+    }
+}
+
+/// How many players get each role. The total is the number of players.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RoleCounts {
+    /// Number of [`Role::Werewolf`].
+    pub werewolf: u8,
+    /// Number of [`Role::Villager`].
+    pub villager: u8,
+    /// Number of [`Role::Seer`].
+    pub seer: u8,
+    /// Number of [`Role::Doctor`].
+    pub doctor: u8,
+    /// Number of [`Role::Witch`].
+    pub witch: u8,
+    /// Number of [`Role::Hunter`].
+    pub hunter: u8,
+    /// Number of [`Role::Possessed`].
+    pub possessed: u8,
+    /// Number of [`Role::Medium`].
+    pub medium: u8,
+}
+
+impl RoleCounts {
+    /// How many players get `role`.
+    #[must_use]
+    pub fn get(&self, role: Role) -> u8 {
+        match role {
+            Role::Werewolf => self.werewolf,
+            Role::Villager => self.villager,
+            Role::Seer => self.seer,
+            Role::Doctor => self.doctor,
+            Role::Witch => self.witch,
+            Role::Hunter => self.hunter,
+            Role::Possessed => self.possessed,
+            Role::Medium => self.medium,
+        }
+    }
+
+    /// A mutable reference to the count of `role`.
+    pub fn get_mut(&mut self, role: Role) -> &mut u8 {
+        match role {
+            Role::Werewolf => &mut self.werewolf,
+            Role::Villager => &mut self.villager,
+            Role::Seer => &mut self.seer,
+            Role::Doctor => &mut self.doctor,
+            Role::Witch => &mut self.witch,
+            Role::Hunter => &mut self.hunter,
+            Role::Possessed => &mut self.possessed,
+            Role::Medium => &mut self.medium,
+        }
+    }
+
+    /// The total number of players.
+    #[must_use]
+    pub fn total(&self) -> usize {
+        Role::ALL.iter().map(|&r| usize::from(self.get(r))).sum()
+    }
+
+    /// Counts the roles in `roles`.
+    #[must_use]
+    pub fn of(roles: &[Role]) -> Self {
+        let mut counts = Self::default();
+        for &r in roles {
+            let c = counts.get_mut(r);
+            *c = c.saturating_add(1);
+        }
+        counts
+    }
+
+    /// One entry per player, in [`Role::ALL`] order (the deck before shuffling).
+    #[must_use]
+    pub fn deck(&self) -> Vec<Role> {
+        let mut deck = Vec::with_capacity(self.total());
+        for role in Role::ALL {
+            deck.extend(std::iter::repeat_n(role, usize::from(self.get(role))));
+        }
+        deck
+    }
+
+    /// Checks that these counts form a playable game for `player_count` players.
+    pub fn validate(&self, player_count: usize) -> Result<(), SetupError> {
+        if player_count < MIN_PLAYERS {
+            return Err(SetupError::TooFewPlayers {
+                got: player_count,
+                min: MIN_PLAYERS,
+            });
+        }
+        if player_count > MAX_PLAYERS {
+            return Err(SetupError::TooManyPlayers {
+                got: player_count,
+                max: MAX_PLAYERS,
+            });
+        }
+        let total = self.total();
+        if total != player_count {
+            return Err(SetupError::PlayerCountMismatch {
+                expected: total,
+                got: player_count,
+            });
+        }
+        let werewolves = usize::from(self.werewolf);
+        if werewolves == 0 {
+            return Err(SetupError::NoWerewolf);
+        }
+        let others = total - werewolves;
+        if werewolves >= others {
+            return Err(SetupError::WerewolvesNotMinority { werewolves, others });
+        }
+        Ok(())
+    }
+}
+
+/// Which roles are dealt: a preset, or explicit counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleSetup {
+    /// A named preset.
+    Preset(Preset),
+    /// Custom counts; must pass [`RoleCounts::validate`].
+    Counts(RoleCounts),
+}
+
+impl RoleSetup {
+    /// The role counts this setup deals.
+    #[must_use]
+    pub fn counts(&self) -> RoleCounts {
+        match self {
+            RoleSetup::Preset(p) => p.counts(),
+            RoleSetup::Counts(c) => *c,
+        }
+    }
+}
+
+/// Timeout of each kind of request, in milliseconds. The engine only copies these into
+/// [`crate::Request::timeout_ms`]; the server owns the clock and calls
+/// [`crate::Game::expire`] when a deadline passes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Timeouts {
+    /// For a `talk` request (default 60 000).
+    pub talk: u64,
+    /// For a day `vote` request (default 30 000).
+    pub vote: u64,
+    /// For a werewolf's `attack` request (default 30 000).
+    pub attack: u64,
+    /// For the seer's `divine` request (default 30 000).
+    pub divine: u64,
+    /// For the doctor's `protect` request (default 30 000).
+    pub protect: u64,
+    /// For the witch's `witch` request (default 30 000).
+    pub witch: u64,
+    /// For the hunter's `shoot` request (default 30 000).
+    pub shoot: u64,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            talk: 60_000,
+            vote: 30_000,
+            attack: 30_000,
+            divine: 30_000,
+            protect: 30_000,
+            witch: 30_000,
+            shoot: 30_000,
+        }
+    }
+}
+
+impl Timeouts {
+    /// The same timeout for every kind.
+    #[must_use]
+    pub fn all(ms: u64) -> Self {
+        Self {
+            talk: ms,
+            vote: ms,
+            attack: ms,
+            divine: ms,
+            protect: ms,
+            witch: ms,
+            shoot: ms,
+        }
+    }
+
+    /// The timeout for `kind`.
+    #[must_use]
+    pub fn get(&self, kind: ActionKind) -> u64 {
+        match kind {
+            ActionKind::Talk => self.talk,
+            ActionKind::Vote => self.vote,
+            ActionKind::Attack => self.attack,
+            ActionKind::Divine => self.divine,
+            ActionKind::Protect => self.protect,
+            ActionKind::Witch => self.witch,
+            ActionKind::Shoot => self.shoot,
+        }
+    }
+}
+
+/// What happens when the day vote ends in a tie.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TiePolicy {
+    /// One revote among the tied players; if that ties too, nobody is executed. (Default.)
+    #[default]
+    RevoteThenNoExecution,
+    /// One revote among the tied players; if that ties too, the seeded RNG picks one of them.
+    RevoteThenRandom,
+    /// Nobody is executed, no revote.
+    NoExecution,
+    /// The seeded RNG picks one of the tied players, no revote.
+    Random,
+}
+
+impl TiePolicy {
+    /// Whether a first tie leads to a revote.
+    #[must_use]
+    pub fn revotes(self) -> bool {
+        matches!(
+            self,
+            TiePolicy::RevoteThenNoExecution | TiePolicy::RevoteThenRandom
+        )
+    }
+
+    /// Whether a final tie is broken at random (otherwise nobody is executed).
+    #[must_use]
+    pub fn breaks_final_tie(self) -> bool {
+        matches!(self, TiePolicy::RevoteThenRandom | TiePolicy::Random)
+    }
+}
+
+/// Everything that parameterises one game. Missing fields deserialize to their defaults.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GameConfig {
+    /// Seed of the game's RNG (role deal, attack-vote ties, random tie breaks). Same config and
+    /// same inputs → same game.
+    pub seed: u64,
+    /// Which roles are dealt (default `arena8`).
+    pub roles: RoleSetup,
+    /// Round-robin rounds of talk per day (default 2; 0 → straight to the vote).
+    pub talk_rounds: u8,
+    /// Maximum length of one talk or whisper, in chars (default 500; at least 1).
+    pub max_talk_chars: usize,
+    /// Whether each day vote is shown to everyone as it is cast (default true). When false the
+    /// ballots go to spectators only (and each voter sees its own); the tally is public anyway.
+    pub public_votes: bool,
+    /// Timeout per request kind.
+    pub timeouts_ms: Timeouts,
+    /// Whether the doctor may protect the same player two nights running (default false).
+    pub doctor_same_target_twice: bool,
+    /// What a tied day vote does (default: one revote, then no execution).
+    pub tie_policy: TiePolicy,
+    /// The game ends as a [`crate::Winner::Draw`] if no side has won by the end of this day
+    /// (default 50; at least 1). Bounds every game's length.
+    pub max_days: u32,
+}
+
+impl Default for GameConfig {
+    fn default() -> Self {
+        Self::new(RoleSetup::Preset(Preset::Arena8))
+    }
+}
+
+impl GameConfig {
+    /// A config with the default settings for these roles (seed 0).
+    #[must_use]
+    pub fn new(roles: RoleSetup) -> Self {
+        Self {
+            seed: 0,
+            roles,
+            talk_rounds: 2,
+            max_talk_chars: 500,
+            public_votes: true,
+            timeouts_ms: Timeouts::default(),
+            doctor_same_target_twice: false,
+            tie_policy: TiePolicy::default(),
+            max_days: 50,
+        }
+    }
+
+    /// The default config of the preset named `name` (seed 0), or [`SetupError::UnknownPreset`].
+    pub fn preset(name: &str) -> Result<Self, SetupError> {
+        Ok(Self::new(RoleSetup::Preset(Preset::from_name(name)?)))
+    }
+
+    /// The default config for custom role counts (seed 0); validated when the game is created.
+    #[must_use]
+    pub fn with_counts(counts: RoleCounts) -> Self {
+        Self::new(RoleSetup::Counts(counts))
+    }
+
+    /// This config with another seed.
+    #[must_use]
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// The number of players the role setup deals to.
+    #[must_use]
+    pub fn player_count(&self) -> usize {
+        self.roles.counts().total()
+    }
+
+    /// Checks the whole config for a game of `player_count` players; returns the role counts.
+    pub fn validate(&self, player_count: usize) -> Result<RoleCounts, SetupError> {
+        let counts = self.roles.counts();
+        counts.validate(player_count)?;
+        if self.max_talk_chars == 0 {
+            return Err(SetupError::ZeroTalkLength);
+        }
+        if self.max_days == 0 {
+            return Err(SetupError::ZeroMaxDays);
+        }
+        Ok(counts)
+    }
+}
