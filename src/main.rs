@@ -1,5 +1,7 @@
 //! `werewolf-hub`: runs the hub (default) or other subcommands.
 
+mod simulate;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -18,6 +20,8 @@ struct Cli {
 enum Command {
     /// Run the hub (the default).
     Serve,
+    /// Play full games in-process between random bots and print one JSON line of results.
+    Simulate(simulate::SimulateArgs),
 }
 
 /// Hard cap on shutdown: sockets get their 1001 close within the grace, the process exits.
@@ -27,6 +31,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         None | Some(Command::Serve) => serve(),
+        Some(Command::Simulate(args)) => simulate::run(&args),
     }
 }
 

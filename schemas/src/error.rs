@@ -29,6 +29,11 @@ pub enum ErrorCode {
     BinaryNotSupported,
     /// A game action was sent by a client that is not seated in a game.
     NotInGame,
+    /// The game refused the action (wrong phase, dead actor, invalid target, someone else's
+    /// or an unknown request, already answered, text too long...). Nothing changed.
+    InvalidAction,
+    /// The game's inbox is full; retry shortly.
+    GameBusy,
 }
 
 impl ErrorCode {
@@ -44,6 +49,8 @@ impl ErrorCode {
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::BinaryNotSupported => "binary_not_supported",
             ErrorCode::NotInGame => "not_in_game",
+            ErrorCode::InvalidAction => "invalid_action",
+            ErrorCode::GameBusy => "game_busy",
         }
     }
 }

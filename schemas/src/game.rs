@@ -66,5 +66,88 @@ pub struct PlayerInfo {
     pub connected: Option<bool>,
     /// The role, only where the recipient may know it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<String>,
+    pub role: Option<Role>,
+}
+
+/// A role on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Attacks at night with the pack.
+    Werewolf,
+    /// No power.
+    Villager,
+    /// Learns each night whether one player is a werewolf.
+    Seer,
+    /// Protects one player per night from the attack (a.k.a. bodyguard).
+    Doctor,
+    /// One save and one poison potion per game.
+    Witch,
+    /// Shoots someone when killed.
+    Hunter,
+    /// Human, seen as human, wins with the werewolves without knowing them.
+    Possessed,
+    /// Learns whether the player executed the day before was a werewolf.
+    Medium,
+}
+
+/// A side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Team {
+    /// Wins when no werewolf lives.
+    Villagers,
+    /// Wins when living werewolves are at least as many as the others.
+    Werewolves,
+}
+
+/// How a game ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Winner {
+    /// No werewolf alive.
+    Villagers,
+    /// Werewolves reached parity.
+    Werewolves,
+    /// Neither side had won by the configured day limit.
+    Draw,
+}
+
+/// Why a player died, as the recipient may know it (`night` hides attack vs poison).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeathCause {
+    /// During the night (public wording).
+    Night,
+    /// The werewolves' attack (full view only).
+    Attack,
+    /// The witch's poison (full view only).
+    Poison,
+    /// Executed by the day vote.
+    Execution,
+    /// Shot by a dying hunter.
+    HunterShot,
+}
+
+/// One death in `phase_update.deaths`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DeathInfo {
+    /// Who died.
+    pub player_id: String,
+    /// Why, in the wording the recipient may see.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<DeathCause>,
+}
+
+/// What the recipient of a `game_state` is, when it is a seated player.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct You {
+    /// The recipient's player id.
+    pub player_id: String,
+    /// Its role.
+    pub role: Role,
+    /// Its side.
+    pub team: Team,
+    /// Fellow werewolves (werewolves only; empty otherwise).
+    pub teammates: Vec<String>,
 }

@@ -108,6 +108,9 @@ pub const SERVER_ONLY_TYPES: &[&str] = &[
     "action_request",
     "action_result",
     "game_over",
+    "vote_result",
+    "death",
+    "presence",
 ];
 
 /// Tags a client may send.

@@ -29,13 +29,17 @@ pub mod schema;
 
 pub use client_type::{ClientType, UnknownClientType};
 pub use error::ErrorCode;
-pub use game::{ActionKind, Channel, Phase, PlayerInfo};
+pub use game::{
+    ActionKind, Channel, DeathCause, DeathInfo, Phase, PlayerInfo, Role, Team, Winner, You,
+};
 pub use inbound::{
     AgentMessageIn, ClientFrame, ClientMessage, InboundError, PlayerActionIn, parse_client_frame,
 };
 pub use outbound::{
-    AgentMessageOut, ConnectionData, DisconnectionData, ErrorBody, GameStateBody, PhaseUpdateBody,
-    PlayerActionOut, PongBody, ServerFrame, ServerMessage,
+    ActionRequestBody, ActionResultBody, AgentMessageOut, ConnectionData, DeathBody,
+    DisconnectionData, ErrorBody, GameOverBody, GameStateBody, PhaseUpdateBody, PlayerActionOut,
+    PongBody, PresenceBody, ResultKind, ResultValue, ServerFrame, ServerMessage, VoteDecision,
+    VoteResultBody, VoteTally,
 };
 
 /// The `client_id` the server puts on frames it originates itself (welcome aside).

@@ -2,9 +2,12 @@
 
 use crate::client_type::ClientType;
 use crate::error::ErrorCode;
-use crate::game::{ActionKind, Channel, Phase, PlayerInfo};
+use crate::game::{
+    ActionKind, Channel, DeathCause, DeathInfo, Phase, PlayerInfo, Role, Winner, You,
+};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// One outbound frame: the common envelope plus the typed message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -45,6 +48,19 @@ pub enum ServerMessage {
     PlayerAction(PlayerActionOut),
     /// A game entered a new phase.
     PhaseUpdate(PhaseUpdateBody),
+    /// The game asks this player to act before a deadline (only to the player concerned).
+    ActionRequest(ActionRequestBody),
+    /// A private outcome: a divination, the witch's view of the victim, an accepted or
+    /// timed-out action.
+    ActionResult(ActionResultBody),
+    /// The count of a day vote and what it decided.
+    VoteResult(VoteResultBody),
+    /// A player died.
+    Death(DeathBody),
+    /// A seat's agent connected or disconnected.
+    Presence(PresenceBody),
+    /// The game is over; every role is revealed.
+    GameOver(GameOverBody),
 }
 
 /// `connection.data`.
@@ -56,6 +72,9 @@ pub struct ConnectionData {
     pub timeout_s: u64,
     /// Largest text frame the server accepts, in bytes (larger → close 1009).
     pub max_message_bytes: usize,
+    /// The game this connection is bound to, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub game_id: Option<String>,
 }
 
 /// `disconnection.data`.
@@ -111,6 +130,12 @@ pub struct GameStateBody {
     pub alive_count: u32,
     /// Dead players.
     pub dead_count: u32,
+    /// The recipient's own seat, role, team and (werewolves) teammates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub you: Option<You>,
+    /// Who won, once the game is over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub winner: Option<Winner>,
 }
 
 /// `agent_message` as relayed by the server.
@@ -148,9 +173,12 @@ pub struct PlayerActionOut {
     pub player_id: String,
     /// What they did.
     pub action: ActionKind,
-    /// On whom (`null`: abstained).
+    /// On whom (`null`: abstained, skipped or no target).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
+    /// Witch only: whether the save potion was used on the victim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub save: Option<bool>,
 }
 
 /// `phase_update` fields.
@@ -166,6 +194,181 @@ pub struct PhaseUpdateBody {
     pub phase: Phase,
     /// Day number.
     pub day: u32,
+    /// When the phase's requests expire at the latest, epoch seconds (absent when none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<f64>,
+    /// Deaths announced with this phase (dawn), with the cause the recipient may know.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deaths: Option<Vec<DeathInfo>>,
+}
+
+/// `action_request` fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ActionRequestBody {
+    /// The game.
+    pub game_id: String,
+    /// Position in the recipient's stream of this game.
+    pub seq: u64,
+    /// Echo it in the `player_action` (or talk `agent_message`) that answers.
+    pub request_id: String,
+    /// What is asked.
+    pub action: ActionKind,
+    /// Valid targets (player ids). Empty for `talk`; for `witch`, the poison targets.
+    pub candidates: Vec<String>,
+    /// When the request expires and its default applies, epoch seconds.
+    pub deadline: f64,
+}
+
+/// What kind of outcome an `action_result` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResultKind {
+    /// A day discussion turn.
+    Talk,
+    /// A day vote.
+    Vote,
+    /// The pack's attack.
+    Attack,
+    /// The seer's divination.
+    Divine,
+    /// The doctor's protection.
+    Protect,
+    /// The witch's potions, or its view of the victim.
+    Witch,
+    /// The hunter's shot.
+    Shoot,
+    /// The medium's reading of yesterday's executed player.
+    Medium,
+}
+
+/// The outcome reported by an `action_result`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResultValue {
+    /// The action was accepted.
+    Accepted,
+    /// The request expired; the default (abstain / skip) was applied.
+    TimedOut,
+    /// Divination or medium: the target is a werewolf.
+    Werewolf,
+    /// Divination or medium: the target is human (the possessed reads human).
+    Human,
+    /// Attack: the pack's victim for tonight (`target`; `null` if nobody voted).
+    PackChoice,
+    /// Witch: tonight's victim is `target` (`null`: no attack).
+    Victim,
+}
+
+/// `action_result` fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ActionResultBody {
+    /// The game.
+    pub game_id: String,
+    /// Position in the recipient's stream of this game.
+    pub seq: u64,
+    /// The request this concerns, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// What kind of outcome.
+    pub action: ResultKind,
+    /// The player concerned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// The outcome.
+    pub result: ResultValue,
+    /// Witch: whether the save potion can be used tonight.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub can_save: Option<bool>,
+    /// Witch: whether the poison potion is still available.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub has_poison: Option<bool>,
+}
+
+/// Votes one player received.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct VoteTally {
+    /// The player voted for.
+    pub player_id: String,
+    /// Votes received.
+    pub votes: u32,
+}
+
+/// What a day vote decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VoteDecision {
+    /// `executed` is executed.
+    Executed,
+    /// Tie: revote among `tied`.
+    Revote,
+    /// Nobody is executed.
+    NoExecution,
+}
+
+/// `vote_result` fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct VoteResultBody {
+    /// The game.
+    pub game_id: String,
+    /// Position in the recipient's stream of this game.
+    pub seq: u64,
+    /// The day.
+    pub day: u32,
+    /// Whether this was the revote.
+    pub revote: bool,
+    /// Votes per player (players without votes omitted).
+    pub counts: Vec<VoteTally>,
+    /// What the vote decided.
+    pub decision: VoteDecision,
+    /// The executed player, with `executed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub executed: Option<String>,
+    /// The tied players, with `revote` or a tied `no_execution`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tied: Vec<String>,
+}
+
+/// `death` fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DeathBody {
+    /// The game.
+    pub game_id: String,
+    /// Position in the recipient's stream of this game.
+    pub seq: u64,
+    /// Who died.
+    pub player_id: String,
+    /// Why, as the recipient may know it.
+    pub cause: DeathCause,
+}
+
+/// `presence` fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PresenceBody {
+    /// The game.
+    pub game_id: String,
+    /// Position in the recipient's stream of this game.
+    pub seq: u64,
+    /// The seat's player id.
+    pub player_id: String,
+    /// Whether its agent is connected now.
+    pub connected: bool,
+    /// Last time the agent was seen (connected or sent a frame), epoch seconds.
+    pub last_seen: f64,
+}
+
+/// `game_over` fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct GameOverBody {
+    /// The game.
+    pub game_id: String,
+    /// Position in the recipient's stream of this game.
+    pub seq: u64,
+    /// Who won.
+    pub winner: Winner,
+    /// The day the game ended on.
+    pub day: u32,
+    /// Every player's role.
+    pub roles: BTreeMap<String, Role>,
 }
 
 impl ServerMessage {
@@ -180,6 +383,12 @@ impl ServerMessage {
             ServerMessage::AgentMessage(_) => "agent_message",
             ServerMessage::PlayerAction(_) => "player_action",
             ServerMessage::PhaseUpdate(_) => "phase_update",
+            ServerMessage::ActionRequest(_) => "action_request",
+            ServerMessage::ActionResult(_) => "action_result",
+            ServerMessage::VoteResult(_) => "vote_result",
+            ServerMessage::Death(_) => "death",
+            ServerMessage::Presence(_) => "presence",
+            ServerMessage::GameOver(_) => "game_over",
         }
     }
 }

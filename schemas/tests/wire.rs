@@ -62,6 +62,7 @@ fn every_server_message_snapshot() {
                     client_type: ClientType::Ui,
                     timeout_s: 300,
                     max_message_bytes: 65536,
+                    game_id: None,
                 },
             },
         ),
@@ -100,6 +101,13 @@ fn every_server_message_snapshot() {
                 players: players(),
                 alive_count: 1,
                 dead_count: 1,
+                you: Some(You {
+                    player_id: "p1".into(),
+                    role: Role::Werewolf,
+                    team: Team::Werewolves,
+                    teammates: vec!["p4".into()],
+                }),
+                winner: None,
             }),
         ),
         out(
@@ -122,6 +130,7 @@ fn every_server_message_snapshot() {
                 player_id: "p1".into(),
                 action: ActionKind::Vote,
                 target: Some("p2".into()),
+                save: None,
             }),
         ),
         out(
@@ -129,8 +138,86 @@ fn every_server_message_snapshot() {
             ServerMessage::PhaseUpdate(PhaseUpdateBody {
                 game_id: Some("g1".into()),
                 seq: Some(4),
-                phase: Phase::Vote,
+                phase: Phase::Day,
                 day: 2,
+                deadline: Some(T + 30.0),
+                deaths: Some(vec![DeathInfo {
+                    player_id: "p2".into(),
+                    cause: Some(DeathCause::Night),
+                }]),
+            }),
+        ),
+        out(
+            "game_engine",
+            ServerMessage::ActionRequest(ActionRequestBody {
+                game_id: "g1".into(),
+                seq: 5,
+                request_id: "17".into(),
+                action: ActionKind::Vote,
+                candidates: vec!["p1".into(), "p3".into()],
+                deadline: T + 30.0,
+            }),
+        ),
+        out(
+            "game_engine",
+            ServerMessage::ActionResult(ActionResultBody {
+                game_id: "g1".into(),
+                seq: 6,
+                request_id: None,
+                action: ResultKind::Divine,
+                target: Some("p3".into()),
+                result: ResultValue::Werewolf,
+                can_save: None,
+                has_poison: None,
+            }),
+        ),
+        out(
+            "game_engine",
+            ServerMessage::VoteResult(VoteResultBody {
+                game_id: "g1".into(),
+                seq: 7,
+                day: 2,
+                revote: false,
+                counts: vec![VoteTally {
+                    player_id: "p3".into(),
+                    votes: 4,
+                }],
+                decision: VoteDecision::Executed,
+                executed: Some("p3".into()),
+                tied: vec![],
+            }),
+        ),
+        out(
+            "game_engine",
+            ServerMessage::Death(DeathBody {
+                game_id: "g1".into(),
+                seq: 8,
+                player_id: "p3".into(),
+                cause: DeathCause::Execution,
+            }),
+        ),
+        out(
+            "game_engine",
+            ServerMessage::Presence(PresenceBody {
+                game_id: "g1".into(),
+                seq: 9,
+                player_id: "p1".into(),
+                connected: false,
+                last_seen: T,
+            }),
+        ),
+        out(
+            "game_engine",
+            ServerMessage::GameOver(GameOverBody {
+                game_id: "g1".into(),
+                seq: 10,
+                winner: Winner::Villagers,
+                day: 3,
+                roles: [
+                    ("p1".to_string(), Role::Werewolf),
+                    ("p2".to_string(), Role::Seer),
+                ]
+                .into(),
             }),
         ),
     ];

@@ -41,6 +41,9 @@ pub struct Config {
     /// How long shutdown waits for sockets to take their 1001 close, in ms
     /// (`WS_SHUTDOWN_GRACE_MS`, default 3000; the process exits within 5 s).
     pub ws_shutdown_grace_ms: u64,
+    /// When set (`HUB_ADMIN_TOKEN`), `POST /games` and `POST /games/{id}/start` require
+    /// `Authorization: Bearer <it>`; unset → open (the development default).
+    pub hub_admin_token: Option<String>,
 }
 
 impl Default for Config {
@@ -58,6 +61,7 @@ impl Default for Config {
             ws_read_buffer: 4096,
             ws_write_buffer: 4096,
             ws_shutdown_grace_ms: 3000,
+            hub_admin_token: None,
         }
     }
 }
@@ -111,6 +115,13 @@ impl Config {
         }
         if self.ws_rate_strikes == 0 {
             return fail("WS_RATE_STRIKES", "must be at least 1");
+        }
+        if self
+            .hub_admin_token
+            .as_deref()
+            .is_some_and(|t| t.trim().len() < 8)
+        {
+            return fail("HUB_ADMIN_TOKEN", "must be at least 8 characters when set");
         }
         if self.ws_read_buffer < 512 {
             return fail("WS_READ_BUFFER", "must be at least 512");

@@ -33,6 +33,9 @@ pub struct ClientEntry {
     /// Distinguishes successive connections with the same id, so a replaced connection's
     /// cleanup never removes its successor.
     pub conn_id: u64,
+    /// Not bound to a game: receives the lobby relay and `disconnection` notices. Game-bound
+    /// connections hear only their game.
+    pub lobby: bool,
     /// Frames waiting for this socket's writer; bounded by `WS_SEND_QUEUE`.
     queue: mpsc::Sender<Message>,
     /// How this connection is told to end, and why.
@@ -87,6 +90,10 @@ pub enum Audience<'a> {
     AllExcept(&'a str),
     /// Exactly these ids (absent ones are skipped).
     Ids(&'a [&'a str]),
+    /// Lobby (not game-bound) clients of these types.
+    LobbyTypes(&'a [ClientType]),
+    /// Every lobby client but this id.
+    LobbyExcept(&'a str),
 }
 
 /// A frame could not be handed to a client.
@@ -158,6 +165,8 @@ struct Snapshot {
     all: Vec<Arc<ClientEntry>>,
     /// Live clients per type, indexed by [`type_index`].
     by_type: [Vec<Arc<ClientEntry>>; 3],
+    /// Live lobby clients per type, indexed by [`type_index`].
+    lobby_by_type: [Vec<Arc<ClientEntry>>; 3],
 }
 
 fn type_index(t: ClientType) -> usize {
@@ -211,6 +220,7 @@ impl ConnectionManager {
         &self,
         id: &str,
         client_type: ClientType,
+        lobby: bool,
     ) -> (
         Arc<ClientEntry>,
         mpsc::Receiver<Message>,
@@ -222,6 +232,7 @@ impl ConnectionManager {
             client_type,
             connected_at: now_epoch_s(),
             conn_id: self.inner.next_conn_id.fetch_add(1, Ordering::Relaxed),
+            lobby,
             queue,
             control: ConnectionControl::default(),
         });
@@ -268,7 +279,7 @@ impl ConnectionManager {
                 client_id: entry.id.to_string(),
                 timestamp: now_epoch_s(),
             };
-            self.broadcast(&frame, Audience::AllExcept(&entry.id));
+            self.broadcast(&frame, Audience::LobbyExcept(&entry.id));
         }
         removed
     }
@@ -319,6 +330,18 @@ impl ConnectionManager {
                 .iter()
                 .filter(|e| &*e.id != id)
                 .for_each(&mut offer),
+            Audience::LobbyTypes(types) => {
+                for t in types {
+                    snapshot.lobby_by_type[type_index(*t)]
+                        .iter()
+                        .for_each(&mut offer);
+                }
+            }
+            Audience::LobbyExcept(id) => {
+                for list in &snapshot.lobby_by_type {
+                    list.iter().filter(|e| &*e.id != id).for_each(&mut offer);
+                }
+            }
             Audience::Ids(ids) => {
                 let clients = self.read_clients();
                 let targets: Vec<Arc<ClientEntry>> = ids
@@ -443,6 +466,9 @@ impl ConnectionManager {
         for entry in clients.values() {
             fresh.all.push(entry.clone());
             fresh.by_type[type_index(entry.client_type)].push(entry.clone());
+            if entry.lobby {
+                fresh.lobby_by_type[type_index(entry.client_type)].push(entry.clone());
+            }
         }
         drop(clients);
         let fresh = Arc::new(fresh);
@@ -492,10 +518,10 @@ mod tests {
     #[test]
     fn every_audience_reaches_exactly_its_clients() {
         let m = ConnectionManager::new(16);
-        let (_u1, mut u1, _) = m.connect("u1", ClientType::Ui);
-        let (_u2, mut u2, _) = m.connect("u2", ClientType::Ui);
-        let (_a1, mut a1, _) = m.connect("a1", ClientType::Agent);
-        let (_o1, mut o1, _) = m.connect("o1", ClientType::Observer);
+        let (_u1, mut u1, _) = m.connect("u1", ClientType::Ui, true);
+        let (_u2, mut u2, _) = m.connect("u2", ClientType::Ui, true);
+        let (_a1, mut a1, _) = m.connect("a1", ClientType::Agent, true);
+        let (_o1, mut o1, _) = m.connect("o1", ClientType::Observer, true);
 
         assert_eq!(m.broadcast(&frame("all"), Audience::All), 4);
         assert_eq!(
@@ -523,8 +549,8 @@ mod tests {
     #[test]
     fn one_serialization_is_shared_by_every_recipient() {
         let m = ConnectionManager::new(4);
-        let (_a, mut a, _) = m.connect("a", ClientType::Ui);
-        let (_b, mut b, _) = m.connect("b", ClientType::Ui);
+        let (_a, mut a, _) = m.connect("a", ClientType::Ui, true);
+        let (_b, mut b, _) = m.connect("b", ClientType::Ui, true);
         m.broadcast(&frame("shared"), Audience::All);
         let (Ok(Message::Text(x)), Ok(Message::Text(y))) = (a.try_recv(), b.try_recv()) else {
             panic!("both got a text frame")
@@ -541,8 +567,8 @@ mod tests {
     #[test]
     fn full_queue_closes_only_that_client() {
         let m = ConnectionManager::new(2);
-        let (slow, _slow_rx, _) = m.connect("slow", ClientType::Ui);
-        let (fast, mut fast_rx, _) = m.connect("fast", ClientType::Ui);
+        let (slow, _slow_rx, _) = m.connect("slow", ClientType::Ui, true);
+        let (fast, mut fast_rx, _) = m.connect("fast", ClientType::Ui, true);
         for i in 0..3 {
             m.broadcast(&frame(&i.to_string()), Audience::All);
             drain(&mut fast_rx);
@@ -558,9 +584,9 @@ mod tests {
     #[test]
     fn replaced_connection_cleanup_keeps_the_successor() {
         let m = ConnectionManager::new(4);
-        let (old, _old_rx, none) = m.connect("dup", ClientType::Agent);
+        let (old, _old_rx, none) = m.connect("dup", ClientType::Agent, true);
         assert!(none.is_none());
-        let (new, _new_rx, replaced) = m.connect("dup", ClientType::Agent);
+        let (new, _new_rx, replaced) = m.connect("dup", ClientType::Agent, true);
         assert_eq!(replaced.map(|e| e.conn_id), Some(old.conn_id));
         assert_eq!(old.control.reason(), Some(CloseReason::Replaced));
         assert!(

@@ -1,6 +1,7 @@
 //! HTTP routes: `/health`, `/stats` and the WebSocket upgrade at `/ws/{client_id}`.
 
-use crate::socket;
+use crate::games::Member;
+use crate::socket::{self, Binding};
 use crate::state::AppState;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Path, Query, State};
@@ -23,6 +24,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health))
         .route("/stats", get(stats))
         .route("/ws/{client_id}", get(websocket))
+        .merge(crate::games::rest::routes())
         .layer(TraceLayer::new_for_http())
         .layer(CorsLayer::permissive())
         .with_state(state)
@@ -37,7 +39,10 @@ async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
 }
 
 async fn stats(State(state): State<AppState>) -> Response {
-    Json(state.manager.stats()).into_response()
+    let mut stats = serde_json::to_value(state.manager.stats()).unwrap_or_default();
+    stats["games"] = json!(state.games.len());
+    stats["timeouts_by_agent"] = json!(state.games.timeouts_by_agent());
+    Json(stats).into_response()
 }
 
 /// Query string of the WebSocket URL.
@@ -45,6 +50,10 @@ async fn stats(State(state): State<AppState>) -> Response {
 struct WsParams {
     /// `agent`, `ui` (default) or `observer`.
     client_type: Option<String>,
+    /// Bind the connection to this game.
+    game_id: Option<String>,
+    /// A seat's token (agents) or the observer token (full view).
+    token: Option<String>,
 }
 
 /// A refusal before the upgrade: status plus a JSON reason.
@@ -74,6 +83,10 @@ async fn websocket(
             Err(e) => return refuse(StatusCode::BAD_REQUEST, e.to_string()),
         },
     };
+    let binding = match bind(&state, &client_id, client_type, &params) {
+        Ok(b) => b,
+        Err(refusal) => return refusal,
+    };
     let config = &state.config;
     let tracker = state.connections.clone();
     ws.read_buffer_size(config.ws_read_buffer)
@@ -81,8 +94,66 @@ async fn websocket(
         .max_message_size(config.ws_max_message_bytes)
         .max_frame_size(config.ws_max_message_bytes)
         .on_upgrade(move |socket| {
-            tracker.track_future(socket::run(socket, state, client_id, client_type))
+            tracker.track_future(socket::run(socket, state, client_id, client_type, binding))
         })
+}
+
+/// Decides what a connection is bound to, refusing bad credentials before the upgrade.
+fn bind(
+    state: &AppState,
+    client_id: &str,
+    client_type: ClientType,
+    params: &WsParams,
+) -> Result<Binding, Response> {
+    let Some(game_id) = params.game_id.as_deref().filter(|g| !g.is_empty()) else {
+        return Ok(Binding::Lobby);
+    };
+    let game = state
+        .games
+        .get(game_id)
+        .ok_or_else(|| refuse(StatusCode::NOT_FOUND, format!("no game `{game_id}`")))?;
+    let token = params.token.as_deref().unwrap_or("");
+    let member = match client_type {
+        ClientType::Agent => {
+            let seats = game.seats();
+            let (index, seat) = seats
+                .iter()
+                .enumerate()
+                .find(|(_, s)| s.player_id == client_id)
+                .ok_or_else(|| {
+                    refuse(
+                        StatusCode::FORBIDDEN,
+                        format!(
+                            "`{client_id}` is not a seat of game `{game_id}`; connect as /ws/{{player_id}}"
+                        ),
+                    )
+                })?;
+            if token.is_empty() || !seat.token_matches(token) {
+                return Err(refuse(
+                    StatusCode::UNAUTHORIZED,
+                    "wrong or missing token for this seat".to_owned(),
+                ));
+            }
+            if seat.name.is_none() {
+                return Err(refuse(
+                    StatusCode::CONFLICT,
+                    "this seat has not been joined yet".to_owned(),
+                ));
+            }
+            Member::Seat(index)
+        }
+        ClientType::Observer if !token.is_empty() => {
+            if !game.observer_token_matches(token) {
+                return Err(refuse(
+                    StatusCode::UNAUTHORIZED,
+                    "wrong observer token".to_owned(),
+                ));
+            }
+            Member::Full
+        }
+        ClientType::Observer | ClientType::Ui => Member::Public,
+    };
+    Ok(Binding::Game { game, member })
 }
 
 /// A client_id is 1–128 bytes without control characters.

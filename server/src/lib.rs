@@ -9,6 +9,8 @@
 //! - [`socket`]: one connection: reader loop (parse, rate limit, route, heartbeat) and a
 //!   single writer task draining the bounded queue.
 //! - [`http`]: the router: `/health`, `/stats`, `/ws/{client_id}`.
+//! - [`games`]: games over the hub: REST lobby, seats and tokens, one actor task per game
+//!   delivering every event only to the clients entitled to it.
 //! - [`close_code`]: every close the server initiates and whether to reconnect.
 //! - [`rate_limit`]: per-connection token bucket and abuse counter.
 //! - [`shutdown`]: the [`Shutdown`] signal and OS signal handling.
@@ -28,6 +30,7 @@ pub mod clock;
 pub mod close_code;
 pub mod config;
 pub mod connection_manager;
+pub mod games;
 pub mod http;
 pub mod rate_limit;
 pub mod shutdown;

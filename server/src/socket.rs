@@ -8,6 +8,7 @@
 use crate::clock::now_epoch_s;
 use crate::close_code::CloseReason;
 use crate::connection_manager::{Audience, ClientEntry};
+use crate::games::{GameCommand, GameShared, Member};
 use crate::rate_limit::{StrikeCounter, TokenBucket};
 use crate::state::AppState;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
@@ -29,9 +30,30 @@ const MAX_BATCH: usize = 64;
 /// How long a closing socket may take to accept its close frame.
 const CLOSE_FRAME_TIMEOUT: Duration = Duration::from_secs(1);
 
+/// What a connection is attached to.
+#[derive(Debug, Clone)]
+pub enum Binding {
+    /// No game: the lobby relay of seed 004.
+    Lobby,
+    /// A game, as a seat's agent or a viewer.
+    Game {
+        /// The game.
+        game: Arc<GameShared>,
+        /// As what.
+        member: Member,
+    },
+}
+
 /// Runs a connection from accept to cleanup. Never panics on client input.
-pub async fn run(socket: WebSocket, state: AppState, client_id: String, client_type: ClientType) {
-    let (entry, queue, replaced) = state.manager.connect(&client_id, client_type);
+pub async fn run(
+    socket: WebSocket,
+    state: AppState,
+    client_id: String,
+    client_type: ClientType,
+    binding: Binding,
+) {
+    let lobby = matches!(binding, Binding::Lobby);
+    let (entry, queue, replaced) = state.manager.connect(&client_id, client_type, lobby);
     let span =
         info_span!("ws", client_id = %client_id, client_type = %client_type, conn = entry.conn_id);
     async move {
@@ -45,6 +67,10 @@ pub async fn run(socket: WebSocket, state: AppState, client_id: String, client_t
                     client_type,
                     timeout_s: state.config.ws_timeout,
                     max_message_bytes: state.config.ws_max_message_bytes,
+                    game_id: match &binding {
+                        Binding::Lobby => None,
+                        Binding::Game { game, .. } => Some(game.id.to_string()),
+                    },
                 },
             },
             client_id: client_id.clone(),
@@ -52,9 +78,28 @@ pub async fn run(socket: WebSocket, state: AppState, client_id: String, client_t
         };
         let _ = state.manager.send_to(&entry, &welcome);
 
+        if let Binding::Game { game, member } = &binding {
+            let attach = GameCommand::Attach {
+                entry: entry.clone(),
+                member: *member,
+            };
+            if game.commands.send(attach).await.is_err() {
+                entry.control.close(CloseReason::ServerShutdown);
+            }
+        }
+
         let (sink, stream) = socket.split();
         let writer = tokio::spawn(write_loop(sink, queue, entry.clone()).in_current_span());
-        let left = Reader::new(&state, &entry).run(stream).await;
+        let left = Reader::new(&state, &entry, &binding).run(stream).await;
+        if let Binding::Game { game, member } = &binding {
+            let _ = game
+                .commands
+                .send(GameCommand::Detach {
+                    conn_id: entry.conn_id,
+                    member: *member,
+                })
+                .await;
+        }
 
         let reason = entry.control.reason();
         if let Some(r) = reason {
@@ -132,10 +177,12 @@ struct Reader<'a> {
     bucket: TokenBucket,
     /// Rate-limited frames per window; too many closes with 1008.
     strikes: StrikeCounter,
+    /// The game this connection belongs to, if any.
+    binding: &'a Binding,
 }
 
 impl<'a> Reader<'a> {
-    fn new(state: &'a AppState, entry: &'a Arc<ClientEntry>) -> Self {
+    fn new(state: &'a AppState, entry: &'a Arc<ClientEntry>, binding: &'a Binding) -> Self {
         let now = std::time::Instant::now();
         Reader {
             state,
@@ -146,6 +193,7 @@ impl<'a> Reader<'a> {
                 now,
             ),
             strikes: StrikeCounter::new(state.config.ws_rate_strikes, now),
+            binding,
         }
     }
 
@@ -268,6 +316,37 @@ impl<'a> Reader<'a> {
                 Some(kind.to_owned()),
                 None,
             );
+            return;
+        }
+        if let (
+            Binding::Game {
+                game,
+                member: Member::Seat(seat),
+            },
+            ClientMessage::AgentMessage(_) | ClientMessage::PlayerAction(_),
+        ) = (self.binding, &frame.message)
+        {
+            let command = match frame.message {
+                ClientMessage::AgentMessage(message) => GameCommand::Say {
+                    seat: *seat,
+                    entry: self.entry.clone(),
+                    message,
+                },
+                ClientMessage::PlayerAction(action) => GameCommand::Action {
+                    seat: *seat,
+                    entry: self.entry.clone(),
+                    action,
+                },
+                _ => return,
+            };
+            if game.commands.try_send(command).is_err() {
+                self.reply_error(
+                    ErrorCode::GameBusy,
+                    "the game is not accepting input right now; retry shortly".to_owned(),
+                    Some(kind.to_owned()),
+                    None,
+                );
+            }
             return;
         }
         match frame.message {

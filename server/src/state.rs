@@ -2,6 +2,7 @@
 
 use crate::config::Config;
 use crate::connection_manager::ConnectionManager;
+use crate::games::GameRegistry;
 use crate::shutdown::Shutdown;
 use std::sync::Arc;
 use std::time::Instant;
@@ -20,6 +21,8 @@ pub struct AppState {
     pub shutdown: Shutdown,
     /// Every connection task, so shutdown can wait for their close frames.
     pub connections: TaskTracker,
+    /// Every game.
+    pub games: GameRegistry,
 }
 
 impl AppState {
@@ -31,6 +34,7 @@ impl AppState {
             started_at: Instant::now(),
             shutdown: Shutdown::new(),
             connections: TaskTracker::new(),
+            games: GameRegistry::default(),
         }
     }
 }

@@ -1,0 +1,195 @@
+//! `POST /games` bodies: parsing and validation into an engine config.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::time::Duration;
+use werewolf_engine::{GameConfig, RoleCounts, RoleSetup, Timeouts};
+
+/// Body of `POST /games`. Unknown fields are refused, so a typo is an error, not a default.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateGame {
+    /// `aiwolf5`, `arena8`, `aiwolf13` or `classic9` (default `arena8` unless `roles` is given).
+    pub preset: Option<String>,
+    /// Custom role counts, e.g. `{"werewolf": 2, "seer": 1, "villager": 5}`.
+    pub roles: Option<BTreeMap<String, u8>>,
+    /// RNG seed (random when absent); the same seed and inputs replay the same game.
+    pub seed: Option<u64>,
+    /// Seat names, one per player; absent → seats are claimed with `POST /games/{id}/join`.
+    pub players: Option<Vec<String>>,
+    /// Deadline of every request, in ms (default: the engine's, 60 s talk / 30 s others).
+    pub action_timeout_ms: Option<u64>,
+    /// Talk rounds per day (default 2).
+    pub talk_rounds: Option<u8>,
+    /// Maximum chars per talk or whisper (default 500).
+    pub max_message_chars: Option<usize>,
+    /// Delay of the full (observer-token) view, in ms (default 0).
+    pub observer_delay_ms: Option<u64>,
+    /// Whether day votes are shown as they are cast (default true).
+    pub public_votes: Option<bool>,
+    /// Start as soon as every seat's agent is connected (default true); otherwise only
+    /// `POST /games/{id}/start` starts it.
+    pub auto_start: Option<bool>,
+}
+
+/// A validated game setup.
+#[derive(Debug, Clone)]
+pub struct GameSpec {
+    /// The engine configuration (seed included).
+    pub config: GameConfig,
+    /// Number of seats.
+    pub player_count: usize,
+    /// Seat names when given up front.
+    pub names: Option<Vec<String>>,
+    /// Delay of the full view.
+    pub observer_delay: Duration,
+    /// Whether the game starts by itself once every seat is connected.
+    pub auto_start: bool,
+}
+
+/// Longest seat name, in chars.
+pub const MAX_NAME_CHARS: usize = 64;
+/// Longest accepted request timeout (one day), in ms.
+pub const MAX_TIMEOUT_MS: u64 = 86_400_000;
+
+impl CreateGame {
+    /// Validates and builds the spec; the error is the reason for a 400.
+    pub fn into_spec(self) -> Result<GameSpec, String> {
+        let roles = match (self.preset, self.roles) {
+            (Some(_), Some(_)) => return Err("give either `preset` or `roles`, not both".into()),
+            (Some(name), None) => RoleSetup::Preset(
+                name.parse()
+                    .map_err(|e: werewolf_engine::SetupError| e.to_string())?,
+            ),
+            (None, Some(map)) => RoleSetup::Counts(parse_roles(&map)?),
+            (None, None) => GameConfig::default().roles,
+        };
+        let mut config =
+            GameConfig::new(roles).with_seed(self.seed.unwrap_or_else(super::secret::seed));
+        if let Some(ms) = self.action_timeout_ms {
+            if ms == 0 || ms > MAX_TIMEOUT_MS {
+                return Err(format!("action_timeout_ms must be 1..={MAX_TIMEOUT_MS}"));
+            }
+            config.timeouts_ms = Timeouts::all(ms);
+        }
+        if let Some(r) = self.talk_rounds {
+            config.talk_rounds = r;
+        }
+        if let Some(c) = self.max_message_chars {
+            config.max_talk_chars = c;
+        }
+        if let Some(v) = self.public_votes {
+            config.public_votes = v;
+        }
+        let player_count = config.player_count();
+        config.validate(player_count).map_err(|e| e.to_string())?;
+        if let Some(names) = &self.players {
+            if names.len() != player_count {
+                return Err(format!(
+                    "players lists {} names but the roles seat {player_count}",
+                    names.len()
+                ));
+            }
+            let mut seen = std::collections::HashSet::new();
+            for n in names {
+                validate_name(n)?;
+                if !seen.insert(n.as_str()) {
+                    return Err(format!("duplicate player name `{n}`"));
+                }
+            }
+        }
+        Ok(GameSpec {
+            config,
+            player_count,
+            names: self.players,
+            observer_delay: Duration::from_millis(
+                self.observer_delay_ms.unwrap_or(0).min(MAX_TIMEOUT_MS),
+            ),
+            auto_start: self.auto_start.unwrap_or(true),
+        })
+    }
+}
+
+/// A seat name: 1–64 chars, no control characters.
+pub fn validate_name(name: &str) -> Result<(), String> {
+    let chars = name.chars().count();
+    if name.trim().is_empty() || chars > MAX_NAME_CHARS {
+        return Err(format!(
+            "a player name must be 1 to {MAX_NAME_CHARS} visible chars"
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err("a player name must not contain control characters".into());
+    }
+    Ok(())
+}
+
+fn parse_roles(map: &BTreeMap<String, u8>) -> Result<RoleCounts, String> {
+    let mut counts = RoleCounts::default();
+    for (name, &n) in map {
+        let slot = match name.as_str() {
+            "werewolf" => &mut counts.werewolf,
+            "villager" => &mut counts.villager,
+            "seer" => &mut counts.seer,
+            "doctor" | "bodyguard" => &mut counts.doctor,
+            "witch" => &mut counts.witch,
+            "hunter" => &mut counts.hunter,
+            "possessed" => &mut counts.possessed,
+            "medium" => &mut counts.medium,
+            other => {
+                return Err(format!(
+                    "unknown role `{other}`; roles: werewolf, villager, seer, doctor, witch, hunter, possessed, medium"
+                ));
+            }
+        };
+        *slot = slot.saturating_add(n);
+    }
+    Ok(counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(json: &str) -> Result<GameSpec, String> {
+        serde_json::from_str::<CreateGame>(json)
+            .map_err(|e| e.to_string())?
+            .into_spec()
+    }
+
+    #[test]
+    fn presets_roles_and_errors() {
+        assert_eq!(
+            spec(r#"{"preset":"arena8"}"#).expect("arena8").player_count,
+            8
+        );
+        assert_eq!(
+            spec(r#"{"preset":"aiwolf13"}"#)
+                .expect("aiwolf13")
+                .player_count,
+            13
+        );
+        assert_eq!(spec("{}").expect("default").player_count, 8);
+        let custom =
+            spec(r#"{"roles":{"werewolf":1,"seer":1,"villager":3},"seed":7}"#).expect("custom");
+        assert_eq!((custom.player_count, custom.config.seed), (5, 7));
+        for (body, needle) in [
+            (r#"{"preset":"chess"}"#, "chess"),
+            (r#"{"roles":{"vampire":1}}"#, "vampire"),
+            (r#"{"roles":{"villager":5}}"#, "werewolf"),
+            (r#"{"preset":"arena8","players":["a","b"]}"#, "seat 8"),
+            (
+                r#"{"preset":"aiwolf5","players":["a","a","b","c","d"]}"#,
+                "duplicate",
+            ),
+            (
+                r#"{"preset":"arena8","action_timeout_ms":0}"#,
+                "action_timeout_ms",
+            ),
+            (r#"{"preset":"arena8","colour":"red"}"#, "colour"),
+        ] {
+            let err = spec(body).expect_err(body);
+            assert!(err.to_lowercase().contains(needle), "{body}: {err}");
+        }
+    }
+}

@@ -1,0 +1,425 @@
+//! Engine vocabulary → wire vocabulary, and engine events → wire messages.
+//!
+//! Every function here is pure; the actor decides who receives what (by the event's
+//! audience) and stamps each stream's `seq`.
+
+use werewolf_engine as engine;
+use werewolf_schemas as wire;
+use wire::{
+    ActionResultBody, AgentMessageOut, Channel, DeathBody, DeathInfo, GameOverBody,
+    PhaseUpdateBody, PlayerActionOut, ResultKind, ResultValue, ServerMessage, VoteDecision,
+    VoteResultBody, VoteTally,
+};
+
+/// The `client_id` on game frames the game itself originates (seed 004's `game_engine`).
+pub const GAME_ENGINE_ID: &str = "game_engine";
+
+/// Player ids and names by seat index.
+#[derive(Debug, Clone)]
+pub struct Names {
+    /// `ids[seat]` is the seat's player id.
+    pub ids: Vec<String>,
+    /// `names[seat]` is the seat's display name.
+    pub names: Vec<String>,
+}
+
+impl Names {
+    /// The player id of a seat (empty for an out-of-range seat, which the engine never emits).
+    pub fn id(&self, seat: engine::Seat) -> String {
+        self.ids.get(seat.index()).cloned().unwrap_or_default()
+    }
+
+    fn opt(&self, seat: Option<engine::Seat>) -> Option<String> {
+        seat.map(|s| self.id(s))
+    }
+
+    fn list(&self, seats: &[engine::Seat]) -> Vec<String> {
+        seats.iter().map(|s| self.id(*s)).collect()
+    }
+}
+
+/// Wire role.
+pub fn role(r: engine::Role) -> wire::Role {
+    match r {
+        engine::Role::Werewolf => wire::Role::Werewolf,
+        engine::Role::Villager => wire::Role::Villager,
+        engine::Role::Seer => wire::Role::Seer,
+        engine::Role::Doctor => wire::Role::Doctor,
+        engine::Role::Witch => wire::Role::Witch,
+        engine::Role::Hunter => wire::Role::Hunter,
+        engine::Role::Possessed => wire::Role::Possessed,
+        engine::Role::Medium => wire::Role::Medium,
+    }
+}
+
+/// Wire team.
+pub fn team(t: engine::Team) -> wire::Team {
+    match t {
+        engine::Team::Villagers => wire::Team::Villagers,
+        engine::Team::Werewolves => wire::Team::Werewolves,
+    }
+}
+
+/// Wire winner.
+pub fn winner(w: engine::Winner) -> wire::Winner {
+    match w {
+        engine::Winner::Villagers => wire::Winner::Villagers,
+        engine::Winner::Werewolves => wire::Winner::Werewolves,
+        engine::Winner::Draw => wire::Winner::Draw,
+    }
+}
+
+/// Wire phase.
+pub fn phase(p: engine::Phase) -> wire::Phase {
+    match p {
+        engine::Phase::Night => wire::Phase::Night,
+        engine::Phase::Day => wire::Phase::Day,
+        engine::Phase::Discussion => wire::Phase::Discussion,
+        engine::Phase::Vote => wire::Phase::Vote,
+        engine::Phase::Ended => wire::Phase::Ended,
+    }
+}
+
+/// Wire death cause.
+pub fn cause(c: engine::DeathCause) -> wire::DeathCause {
+    match c {
+        engine::DeathCause::Night => wire::DeathCause::Night,
+        engine::DeathCause::Attack => wire::DeathCause::Attack,
+        engine::DeathCause::Poison => wire::DeathCause::Poison,
+        engine::DeathCause::Execution => wire::DeathCause::Execution,
+        engine::DeathCause::HunterShot => wire::DeathCause::HunterShot,
+    }
+}
+
+/// Wire action kind.
+pub fn action_kind(k: engine::ActionKind) -> wire::ActionKind {
+    match k {
+        engine::ActionKind::Talk => wire::ActionKind::Talk,
+        engine::ActionKind::Vote => wire::ActionKind::Vote,
+        engine::ActionKind::Attack => wire::ActionKind::Attack,
+        engine::ActionKind::Divine => wire::ActionKind::Divine,
+        engine::ActionKind::Protect => wire::ActionKind::Protect,
+        engine::ActionKind::Witch => wire::ActionKind::Witch,
+        engine::ActionKind::Shoot => wire::ActionKind::Shoot,
+    }
+}
+
+/// Engine action kind of a wire one.
+pub fn engine_kind(k: wire::ActionKind) -> engine::ActionKind {
+    match k {
+        wire::ActionKind::Talk => engine::ActionKind::Talk,
+        wire::ActionKind::Vote => engine::ActionKind::Vote,
+        wire::ActionKind::Attack => engine::ActionKind::Attack,
+        wire::ActionKind::Divine => engine::ActionKind::Divine,
+        wire::ActionKind::Protect => engine::ActionKind::Protect,
+        wire::ActionKind::Witch => engine::ActionKind::Witch,
+        wire::ActionKind::Shoot => engine::ActionKind::Shoot,
+    }
+}
+
+fn result_kind(k: engine::ActionKind) -> ResultKind {
+    match k {
+        engine::ActionKind::Talk => ResultKind::Talk,
+        engine::ActionKind::Vote => ResultKind::Vote,
+        engine::ActionKind::Attack => ResultKind::Attack,
+        engine::ActionKind::Divine => ResultKind::Divine,
+        engine::ActionKind::Protect => ResultKind::Protect,
+        engine::ActionKind::Witch => ResultKind::Witch,
+        engine::ActionKind::Shoot => ResultKind::Shoot,
+    }
+}
+
+/// Builds a wire action from a `player_action` (or a talk), given the target's seat.
+pub fn engine_action(
+    kind: wire::ActionKind,
+    target: Option<engine::Seat>,
+    save: bool,
+    text: Option<String>,
+) -> engine::Action {
+    use engine::Action as A;
+    match kind {
+        wire::ActionKind::Talk => A::Talk(text),
+        wire::ActionKind::Vote => A::Vote(target),
+        wire::ActionKind::Attack => target.map_or(A::NoAttack, A::Attack),
+        wire::ActionKind::Divine => target.map_or(A::NoDivine, A::Divine),
+        wire::ActionKind::Protect => target.map_or(A::NoProtect, A::Protect),
+        wire::ActionKind::Witch => A::Witch {
+            save,
+            poison: target,
+        },
+        wire::ActionKind::Shoot => A::Shoot(target),
+    }
+}
+
+/// The request id as sent on the wire.
+pub fn request_id(id: engine::RequestId) -> String {
+    id.0.to_string()
+}
+
+/// Parses a wire request id.
+pub fn parse_request_id(text: &str) -> Option<engine::RequestId> {
+    text.trim().parse().ok().map(engine::RequestId)
+}
+
+/// One wire message for an engine event, with `seq` 0 (the actor stamps each stream's), and
+/// the `client_id` it carries. `None` for events the actor turns into `game_state` instead
+/// (`game_started`, `role_assigned`) or that have no wire form.
+pub fn event_message(
+    game_id: &str,
+    names: &Names,
+    kind: &engine::EventKind,
+) -> Option<(ServerMessage, String)> {
+    use engine::EventKind as E;
+    let gid = || game_id.to_owned();
+    let engine_frame = |m: ServerMessage| Some((m, GAME_ENGINE_ID.to_owned()));
+    let action =
+        |seat: engine::Seat, kind: wire::ActionKind, target: Option<String>, save: Option<bool>| {
+            Some((
+                ServerMessage::PlayerAction(PlayerActionOut {
+                    game_id: Some(gid()),
+                    seq: Some(0),
+                    player_id: names.id(seat),
+                    action: kind,
+                    target,
+                    save,
+                }),
+                names.id(seat),
+            ))
+        };
+    let result = |kind: ResultKind,
+                  request_id: Option<String>,
+                  target: Option<String>,
+                  result: ResultValue| {
+        ActionResultBody {
+            game_id: gid(),
+            seq: 0,
+            request_id,
+            action: kind,
+            target,
+            result,
+            can_save: None,
+            has_poison: None,
+        }
+    };
+    match kind {
+        E::GameStarted { .. } | E::RoleAssigned { .. } | E::NightOutcome { .. } => None,
+        E::PhaseChanged {
+            phase: p,
+            day,
+            deaths,
+        } => engine_frame(ServerMessage::PhaseUpdate(PhaseUpdateBody {
+            game_id: Some(gid()),
+            seq: Some(0),
+            phase: phase(*p),
+            day: *day,
+            deadline: None,
+            deaths: (*p == engine::Phase::Day).then(|| {
+                deaths
+                    .iter()
+                    .map(|d| DeathInfo {
+                        player_id: names.id(d.seat),
+                        cause: Some(cause(d.cause)),
+                    })
+                    .collect()
+            }),
+        })),
+        E::Died { seat, cause: c } => engine_frame(ServerMessage::Death(DeathBody {
+            game_id: gid(),
+            seq: 0,
+            player_id: names.id(*seat),
+            cause: cause(*c),
+        })),
+        E::Talk { seat, text, .. } => Some((
+            talk(game_id, names, *seat, text, Channel::Public),
+            names.id(*seat),
+        )),
+        E::Whisper { seat, text } => Some((
+            talk(game_id, names, *seat, text, Channel::Wolves),
+            names.id(*seat),
+        )),
+        E::TalkSkipped { seat, .. } => action(*seat, wire::ActionKind::Talk, None, None),
+        E::VoteCast { voter, target, .. } => {
+            action(*voter, wire::ActionKind::Vote, names.opt(*target), None)
+        }
+        E::AttackVoteCast { wolf, target } => {
+            action(*wolf, wire::ActionKind::Attack, names.opt(*target), None)
+        }
+        E::Protected { doctor, target } => action(
+            *doctor,
+            wire::ActionKind::Protect,
+            Some(names.id(*target)),
+            None,
+        ),
+        E::WitchUsed {
+            witch,
+            saved,
+            poisoned,
+        } => action(
+            *witch,
+            wire::ActionKind::Witch,
+            names.opt(*poisoned),
+            Some(saved.is_some()),
+        ),
+        E::HunterShot { hunter, target } => {
+            action(*hunter, wire::ActionKind::Shoot, names.opt(*target), None)
+        }
+        E::VoteResult {
+            day,
+            revote,
+            tally,
+            outcome,
+        } => {
+            let (decision, executed, tied) = match outcome {
+                engine::VoteOutcome::Executed { seat } => {
+                    (VoteDecision::Executed, Some(names.id(*seat)), vec![])
+                }
+                engine::VoteOutcome::Revote { tied } => {
+                    (VoteDecision::Revote, None, names.list(tied))
+                }
+                engine::VoteOutcome::NoExecution { tied } => {
+                    (VoteDecision::NoExecution, None, names.list(tied))
+                }
+            };
+            engine_frame(ServerMessage::VoteResult(VoteResultBody {
+                game_id: gid(),
+                seq: 0,
+                day: *day,
+                revote: *revote,
+                counts: tally
+                    .iter()
+                    .map(|c| VoteTally {
+                        player_id: names.id(c.seat),
+                        votes: c.votes,
+                    })
+                    .collect(),
+                decision,
+                executed,
+                tied,
+            }))
+        }
+        E::AttackTarget { victim, .. } => engine_frame(ServerMessage::ActionResult(result(
+            ResultKind::Attack,
+            None,
+            names.opt(*victim),
+            ResultValue::PackChoice,
+        ))),
+        E::DivineResult {
+            target,
+            is_werewolf,
+            ..
+        } => engine_frame(ServerMessage::ActionResult(result(
+            ResultKind::Divine,
+            None,
+            Some(names.id(*target)),
+            if *is_werewolf {
+                ResultValue::Werewolf
+            } else {
+                ResultValue::Human
+            },
+        ))),
+        E::MediumResult {
+            target,
+            is_werewolf,
+            ..
+        } => engine_frame(ServerMessage::ActionResult(result(
+            ResultKind::Medium,
+            None,
+            Some(names.id(*target)),
+            if *is_werewolf {
+                ResultValue::Werewolf
+            } else {
+                ResultValue::Human
+            },
+        ))),
+        E::WitchSees {
+            victim,
+            can_save,
+            can_poison,
+            ..
+        } => {
+            let mut body = result(
+                ResultKind::Witch,
+                None,
+                names.opt(*victim),
+                ResultValue::Victim,
+            );
+            body.can_save = Some(*can_save);
+            body.has_poison = Some(*can_poison);
+            engine_frame(ServerMessage::ActionResult(body))
+        }
+        E::ActionAccepted {
+            request_id: rid,
+            action: a,
+            ..
+        } => engine_frame(ServerMessage::ActionResult(result(
+            result_kind(a.kind()),
+            Some(request_id(*rid)),
+            names.opt(a.target()),
+            ResultValue::Accepted,
+        ))),
+        E::RequestTimedOut {
+            request_id: rid,
+            kind: k,
+            applied,
+            ..
+        } => engine_frame(ServerMessage::ActionResult(result(
+            result_kind(*k),
+            Some(request_id(*rid)),
+            names.opt(applied.target()),
+            ResultValue::TimedOut,
+        ))),
+        E::GameOver {
+            winner: w,
+            day,
+            roles,
+        } => engine_frame(ServerMessage::GameOver(GameOverBody {
+            game_id: gid(),
+            seq: 0,
+            winner: winner(*w),
+            day: *day,
+            roles: roles
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (names.ids[i].clone(), role(*r)))
+                .collect(),
+        })),
+    }
+}
+
+fn talk(
+    game_id: &str,
+    names: &Names,
+    seat: engine::Seat,
+    text: &str,
+    channel: Channel,
+) -> ServerMessage {
+    ServerMessage::AgentMessage(AgentMessageOut {
+        agent_id: names.id(seat),
+        agent_name: names.names.get(seat.index()).cloned().unwrap_or_default(),
+        message_text: text.to_owned(),
+        channel,
+        phase: None,
+        game_id: Some(game_id.to_owned()),
+        seq: Some(0),
+    })
+}
+
+/// Stamps a stream's `seq` on a game message (no-op for messages without one).
+pub fn set_seq(message: &mut ServerMessage, seq: u64) {
+    match message {
+        ServerMessage::GameState(b) => b.seq = Some(seq),
+        ServerMessage::AgentMessage(b) => b.seq = Some(seq),
+        ServerMessage::PlayerAction(b) => b.seq = Some(seq),
+        ServerMessage::PhaseUpdate(b) => b.seq = Some(seq),
+        ServerMessage::ActionRequest(b) => b.seq = seq,
+        ServerMessage::ActionResult(b) => b.seq = seq,
+        ServerMessage::VoteResult(b) => b.seq = seq,
+        ServerMessage::Death(b) => b.seq = seq,
+        ServerMessage::Presence(b) => b.seq = seq,
+        ServerMessage::GameOver(b) => b.seq = seq,
+        ServerMessage::Connection { .. }
+        | ServerMessage::Disconnection { .. }
+        | ServerMessage::Pong(_)
+        | ServerMessage::Error(_) => {}
+    }
+}
