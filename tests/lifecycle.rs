@@ -117,17 +117,7 @@ fn invalid_config_prints_one_line_naming_the_variable_and_fails() {
 /// Needs python3 with `websockets` (`.ci/run` installs it; locally the test says how).
 #[test]
 fn seed_python_client_works_unchanged() {
-    let has_websockets = Command::new("python3")
-        .args(["-c", "import websockets"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !has_websockets {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must provide python3 with websockets (see .ci/run)"
-        );
-        eprintln!("skipped: `pip install websockets` to run the seed client check");
+    if !python_websockets_available() {
         return;
     }
     let (mut child, addr) = spawn_binary(&[]);

@@ -35,6 +35,20 @@ impl ActionKind {
         ActionKind::Shoot,
     ];
 
+    /// The kind's snake_case name, as serialized (`talk`, `vote`, …).
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            ActionKind::Talk => "talk",
+            ActionKind::Vote => "vote",
+            ActionKind::Attack => "attack",
+            ActionKind::Divine => "divine",
+            ActionKind::Protect => "protect",
+            ActionKind::Witch => "witch",
+            ActionKind::Shoot => "shoot",
+        }
+    }
+
     /// What [`crate::Game::expire`] applies when a request of this kind times out:
     /// talk → skip; vote → abstain; attack → no vote (counts for nobody); divine → no
     /// divination; protect → nobody protected; witch → no potion used; shoot → no shot.
@@ -52,6 +66,12 @@ impl ActionKind {
             },
             ActionKind::Shoot => Action::Shoot(None),
         }
+    }
+}
+
+impl std::fmt::Display for ActionKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 

@@ -62,6 +62,15 @@ pub enum Potion {
     Poison,
 }
 
+impl std::fmt::Display for Potion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Potion::Save => "save",
+            Potion::Poison => "poison",
+        })
+    }
+}
+
 /// Why an input was refused. When any of these is returned, the game state is unchanged.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum ActionError {
@@ -91,7 +100,7 @@ pub enum ActionError {
     },
     /// The action's kind is not the kind the request asks for (e.g. a vote sent for a night
     /// `attack` request).
-    #[error("the request asks for `{expected:?}`, not `{got:?}`")]
+    #[error("the request asks for `{expected}`, not `{got}`")]
     WrongAction {
         /// The kind the request asks for.
         expected: ActionKind,
@@ -99,7 +108,7 @@ pub enum ActionError {
         got: ActionKind,
     },
     /// The input is not allowed in the current phase (a whisper outside the night).
-    #[error("not allowed during the {phase:?} phase")]
+    #[error("not allowed during the {phase} phase")]
     WrongPhase {
         /// The current phase.
         phase: Phase,
@@ -111,7 +120,7 @@ pub enum ActionError {
         target: Seat,
     },
     /// The witch's potion was already used, or (save) there is no victim to save.
-    #[error("the {potion:?} potion is not available")]
+    #[error("the {potion} potion is not available")]
     PotionUnavailable {
         /// The potion asked for.
         potion: Potion,

@@ -20,6 +20,26 @@ pub enum Phase {
     Ended,
 }
 
+impl Phase {
+    /// The phase's snake_case name, as serialized (`night`, `day`, …).
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Night => "night",
+            Phase::Day => "day",
+            Phase::Discussion => "discussion",
+            Phase::Vote => "vote",
+            Phase::Ended => "ended",
+        }
+    }
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// Who may see an event.
 ///
 /// A *full-view spectator* (observer) is entitled to every event whatever its audience; the

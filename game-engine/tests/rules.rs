@@ -1504,3 +1504,31 @@ impl Table {
             .collect()
     }
 }
+
+#[test]
+fn errors_read_well() {
+    let e = ActionError::WrongAction {
+        expected: ActionKind::Attack,
+        got: ActionKind::Vote,
+    };
+    assert_eq!(e.to_string(), "the request asks for `attack`, not `vote`");
+    assert_eq!(
+        ActionError::WrongPhase { phase: Phase::Vote }.to_string(),
+        "not allowed during the vote phase"
+    );
+    assert_eq!(
+        ActionError::PotionUnavailable {
+            potion: Potion::Save
+        }
+        .to_string(),
+        "the save potion is not available"
+    );
+    assert!(
+        SetupError::UnknownPreset("x".into())
+            .to_string()
+            .contains("arena8")
+    );
+    for kind in ActionKind::ALL {
+        assert_eq!(serde_json::to_value(kind).unwrap(), kind.name());
+    }
+}

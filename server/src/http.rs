@@ -85,7 +85,7 @@ async fn websocket(
     };
     let binding = match bind(&state, &client_id, client_type, &params) {
         Ok(b) => b,
-        Err(refusal) => return refusal,
+        Err((status, reason)) => return refuse(status, reason),
     };
     let config = &state.config;
     let tracker = state.connections.clone();
@@ -104,14 +104,14 @@ fn bind(
     client_id: &str,
     client_type: ClientType,
     params: &WsParams,
-) -> Result<Binding, Response> {
+) -> Result<Binding, (StatusCode, String)> {
     let Some(game_id) = params.game_id.as_deref().filter(|g| !g.is_empty()) else {
         return Ok(Binding::Lobby);
     };
     let game = state
         .games
         .get(game_id)
-        .ok_or_else(|| refuse(StatusCode::NOT_FOUND, format!("no game `{game_id}`")))?;
+        .ok_or_else(|| (StatusCode::NOT_FOUND, format!("no game `{game_id}`")))?;
     let token = params.token.as_deref().unwrap_or("");
     let member = match client_type {
         ClientType::Agent => {
@@ -121,7 +121,7 @@ fn bind(
                 .enumerate()
                 .find(|(_, s)| s.player_id == client_id)
                 .ok_or_else(|| {
-                    refuse(
+                    (
                         StatusCode::FORBIDDEN,
                         format!(
                             "`{client_id}` is not a seat of game `{game_id}`; connect as /ws/{{player_id}}"
@@ -129,13 +129,13 @@ fn bind(
                     )
                 })?;
             if token.is_empty() || !seat.token_matches(token) {
-                return Err(refuse(
+                return Err((
                     StatusCode::UNAUTHORIZED,
                     "wrong or missing token for this seat".to_owned(),
                 ));
             }
             if seat.name.is_none() {
-                return Err(refuse(
+                return Err((
                     StatusCode::CONFLICT,
                     "this seat has not been joined yet".to_owned(),
                 ));
@@ -144,10 +144,7 @@ fn bind(
         }
         ClientType::Observer if !token.is_empty() => {
             if !game.observer_token_matches(token) {
-                return Err(refuse(
-                    StatusCode::UNAUTHORIZED,
-                    "wrong observer token".to_owned(),
-                ));
+                return Err((StatusCode::UNAUTHORIZED, "wrong observer token".to_owned()));
             }
             Member::Full
         }

@@ -147,3 +147,21 @@ pub async fn stats_until(hub: &RunningHub, what: &str, pred: impl Fn(&Value) -> 
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// Whether python3 with `websockets` is available. In CI it must be (`.ci/run` installs it);
+/// locally a test that needs it says how to get it and is skipped.
+pub fn python_websockets_available() -> bool {
+    let ok = std::process::Command::new("python3")
+        .args(["-c", "import websockets"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must provide python3 with websockets (see .ci/run)"
+        );
+        eprintln!("skipped: `pip install websockets` to run the Python example checks");
+    }
+    ok
+}

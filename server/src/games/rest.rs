@@ -29,7 +29,7 @@ fn error(status: StatusCode, reason: impl Into<String>) -> Response {
 }
 
 /// Checks `Authorization: Bearer <HUB_ADMIN_TOKEN>` when an admin token is configured.
-fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
+fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), Box<Response>> {
     let Some(expected) = state.config.hub_admin_token.as_deref() else {
         return Ok(());
     };
@@ -41,10 +41,10 @@ fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
     if super::secret::tokens_match(presented.trim(), expected) {
         Ok(())
     } else {
-        Err(error(
+        Err(Box::new(error(
             StatusCode::UNAUTHORIZED,
             "this hub requires Authorization: Bearer <HUB_ADMIN_TOKEN>",
-        ))
+        )))
     }
 }
 
@@ -54,7 +54,7 @@ async fn create(
     body: Result<Json<CreateGame>, JsonRejection>,
 ) -> Response {
     if let Err(denied) = authorize(&state, &headers) {
-        return denied;
+        return *denied;
     }
     let Json(body) = match body {
         Ok(b) => b,
@@ -108,7 +108,7 @@ async fn start(
     Path(game_id): Path<String>,
 ) -> Response {
     if let Err(denied) = authorize(&state, &headers) {
-        return denied;
+        return *denied;
     }
     let Some(game) = state.games.get(&game_id) else {
         return error(StatusCode::NOT_FOUND, format!("no game `{game_id}`"));

@@ -1,0 +1,113 @@
+//! Creates a game on a running hub, seats 8 bots over real sockets, prints what a spectator
+//! sees (the full view), and ends with the winner.
+//!
+//! ```text
+//! cargo run --release &                  # the hub
+//! cargo run --example play_game -- --url http://127.0.0.1:8000 --preset arena8
+//! ```
+
+use clap::Parser;
+use serde_json::json;
+use werewolf_hub::client::{Hub, RandomStrategy, next_frame};
+use werewolf_schemas::ServerMessage;
+
+#[derive(Debug, Parser)]
+struct Args {
+    /// Hub base URL.
+    #[arg(long, default_value = "http://127.0.0.1:8000")]
+    url: String,
+    /// Role preset.
+    #[arg(long, default_value = "arena8")]
+    preset: String,
+    /// Game seed.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Request deadline in ms.
+    #[arg(long, default_value_t = 5000)]
+    action_timeout_ms: u64,
+    /// Admin token, for hubs started with HUB_ADMIN_TOKEN.
+    #[arg(long, env = "HUB_ADMIN_TOKEN")]
+    admin_token: Option<String>,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    let mut hub = Hub::new(&args.url);
+    if let Some(t) = &args.admin_token {
+        hub = hub.with_admin_token(t);
+    }
+    let seats = match args.preset.as_str() {
+        "aiwolf5" => 5,
+        "classic9" => 9,
+        "aiwolf13" => 13,
+        _ => 8,
+    };
+    let names = [
+        "Alice", "Bob", "Chloé", "Dmitri", "Eve", "Farid", "Gwen", "Hiro", "Ines", "Jun", "Kofi",
+        "Lea", "Mo",
+    ];
+    let game = hub
+        .create_game(
+            &json!({"preset": args.preset, "seed": args.seed, "players": &names[..seats],
+                             "action_timeout_ms": args.action_timeout_ms}),
+        )
+        .await?;
+    println!(
+        "game {} created ({} seats)",
+        game.game_id,
+        game.players.len()
+    );
+    let mut spectator = hub
+        .connect_viewer(
+            "play_game_spectator",
+            "observer",
+            &game.game_id,
+            Some(&game.observer_token),
+        )
+        .await?;
+    let mut bots = Vec::new();
+    for (i, seat) in game.players.iter().enumerate() {
+        let mut agent = hub
+            .connect_agent(&game.game_id, &seat.player_id, &seat.token)
+            .await?;
+        bots.push(tokio::spawn(async move {
+            agent
+                .play(&mut RandomStrategy::new(i as u64), |_, _| {})
+                .await
+        }));
+    }
+    let name_of = |id: &str| {
+        game.players
+            .iter()
+            .find(|p| p.player_id == id)
+            .map_or(id.to_owned(), |p| p.name.clone())
+    };
+    while let Some((_, frame)) = next_frame(&mut spectator).await? {
+        match frame.message {
+            ServerMessage::PhaseUpdate(p) => println!("── {:?} {} ──", p.phase, p.day),
+            ServerMessage::AgentMessage(m) => {
+                println!("{} [{:?}]: {}", m.agent_name, m.channel, m.message_text)
+            }
+            ServerMessage::PlayerAction(a) => println!(
+                "{} {:?} → {}",
+                name_of(&a.player_id),
+                a.action,
+                a.target.as_deref().map_or("nobody".to_owned(), name_of)
+            ),
+            ServerMessage::Death(d) => println!("† {} ({:?})", name_of(&d.player_id), d.cause),
+            ServerMessage::GameOver(over) => {
+                for (id, role) in &over.roles {
+                    println!("{} was {:?}", name_of(id), role);
+                }
+                println!("winner: {:?} (day {})", over.winner, over.day);
+                break;
+            }
+            _ => {}
+        }
+    }
+    for b in bots {
+        b.await??;
+    }
+    Ok(())
+}
