@@ -215,33 +215,36 @@ async fn rest_lobby_create_join_list_show_agents() {
 #[tokio::test]
 async fn admin_token_guards_game_creation() {
     let hub = hub_with(&[("HUB_ADMIN_TOKEN", "s3cret-admin")]).await;
-    let (status, _) = http(
-        &hub,
-        "POST",
-        "/games",
-        Some(json!({"preset": "aiwolf5"})),
-        None,
-    )
-    .await;
-    assert_eq!(status, 401);
-    let (status, _) = http(
-        &hub,
-        "POST",
-        "/games",
-        Some(json!({"preset": "aiwolf5"})),
-        Some("wrong"),
-    )
-    .await;
-    assert_eq!(status, 401);
-    let (status, body) = http(
-        &hub,
-        "POST",
-        "/games",
-        Some(json!({"preset": "aiwolf5"})),
-        Some("s3cret-admin"),
-    )
-    .await;
-    assert_eq!(status, 201, "{body}");
+    for (bearer, expected) in [
+        (None, 401),
+        (Some("wrong"), 401),
+        (Some("s3cret-admin"), 201),
+    ] {
+        let body = Some(json!({"preset": "aiwolf5"}));
+        let (status, answer) = http(&hub, "POST", "/games", body, bearer).await;
+        assert_eq!(status, expected, "bearer {bearer:?}: {answer}");
+    }
+}
+
+/// Reads the agents' sockets in turn until one of them gets an `action_request`.
+async fn first_request(agents: &mut [werewolf_hub::client::Agent]) -> (usize, Value) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no agent got a request"
+        );
+        for (i, a) in agents.iter_mut().enumerate() {
+            let next =
+                tokio::time::timeout(Duration::from_millis(100), next_frame(&mut a.ws)).await;
+            if let Ok(Ok(Some((raw, _)))) = next {
+                let v: Value = serde_json::from_str(&raw).expect("json");
+                if v["message_type"] == "action_request" {
+                    return (i, v);
+                }
+            }
+        }
+    }
 }
 
 async fn named_game(hub: &RunningHub, extra: Value) -> werewolf_hub::client::CreatedGame {
@@ -385,24 +388,7 @@ async fn invalid_actions_change_nothing_and_the_game_goes_on() {
                 .expect("connect"),
         );
     }
-    // take the first agent that gets a request
-    let (i, request) = loop {
-        let mut found = None;
-        for (i, a) in agents.iter_mut().enumerate() {
-            if let Ok(Ok(Some((raw, _)))) =
-                tokio::time::timeout(Duration::from_millis(200), next_frame(&mut a.ws)).await
-            {
-                let v: Value = serde_json::from_str(&raw).expect("json");
-                if v["message_type"] == "action_request" {
-                    found = Some((i, v));
-                    break;
-                }
-            }
-        }
-        if let Some(f) = found {
-            break f;
-        }
-    };
+    let (i, request) = first_request(&mut agents).await;
     let rid = request["request_id"].as_str().expect("rid").to_owned();
     let show = format!("/games/{}", game.game_id);
     let (_, before) = http(&hub, "GET", &show, None, None).await;
@@ -492,18 +478,7 @@ async fn a_disconnected_agent_keeps_its_seat_and_gets_its_requests_again() {
         );
     }
     // wait until someone holds a request, then drop that agent without answering
-    let (i, request) = 'found: loop {
-        for (i, a) in agents.iter_mut().enumerate() {
-            if let Ok(Ok(Some((raw, _)))) =
-                tokio::time::timeout(Duration::from_millis(100), next_frame(&mut a.ws)).await
-            {
-                let v: Value = serde_json::from_str(&raw).expect("json");
-                if v["message_type"] == "action_request" {
-                    break 'found (i, v);
-                }
-            }
-        }
-    };
+    let (i, request) = first_request(&mut agents).await;
     let seat = game.players[i].clone();
     drop(agents.remove(i));
     let gone = wait_for(&mut ui, "presence offline", |v| {
