@@ -2,78 +2,7 @@
 
 use crate::Seat;
 use serde::{Deserialize, Serialize};
-
-/// The kind of a request, and of the action that answers it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ActionKind {
-    /// Say something (or skip) on one's turn in the day discussion.
-    Talk,
-    /// Day vote: whom to execute (or abstain).
-    Vote,
-    /// Night, werewolves: whom to attack.
-    Attack,
-    /// Night, seer: whom to divine.
-    Divine,
-    /// Night, doctor: whom to protect.
-    Protect,
-    /// Night, witch: whether to save the victim and/or whom to poison.
-    Witch,
-    /// A hunter who just died: whom to shoot (or nobody).
-    Shoot,
-}
-
-impl ActionKind {
-    /// Every kind.
-    pub const ALL: [ActionKind; 7] = [
-        ActionKind::Talk,
-        ActionKind::Vote,
-        ActionKind::Attack,
-        ActionKind::Divine,
-        ActionKind::Protect,
-        ActionKind::Witch,
-        ActionKind::Shoot,
-    ];
-
-    /// The kind's snake_case name, as serialized (`talk`, `vote`, …).
-    #[must_use]
-    pub fn name(self) -> &'static str {
-        match self {
-            ActionKind::Talk => "talk",
-            ActionKind::Vote => "vote",
-            ActionKind::Attack => "attack",
-            ActionKind::Divine => "divine",
-            ActionKind::Protect => "protect",
-            ActionKind::Witch => "witch",
-            ActionKind::Shoot => "shoot",
-        }
-    }
-
-    /// What [`crate::Game::expire`] applies when a request of this kind times out:
-    /// talk → skip; vote → abstain; attack → no vote (counts for nobody); divine → no
-    /// divination; protect → nobody protected; witch → no potion used; shoot → no shot.
-    #[must_use]
-    pub fn timeout_default(self) -> Action {
-        match self {
-            ActionKind::Talk => Action::Talk(None),
-            ActionKind::Vote => Action::Vote(None),
-            ActionKind::Attack => Action::NoAttack,
-            ActionKind::Divine => Action::NoDivine,
-            ActionKind::Protect => Action::NoProtect,
-            ActionKind::Witch => Action::Witch {
-                save: false,
-                poison: None,
-            },
-            ActionKind::Shoot => Action::Shoot(None),
-        }
-    }
-}
-
-impl std::fmt::Display for ActionKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
+pub use werewolf_schemas::ActionKind;
 
 /// A player's answer to a [`crate::Request`]; its kind must match the request's kind.
 ///
@@ -133,5 +62,24 @@ impl Action {
             Action::Witch { poison, .. } => *poison,
             Action::Talk(_) | Action::NoAttack | Action::NoDivine | Action::NoProtect => None,
         }
+    }
+}
+
+/// What [`crate::Game::expire`] applies when a request of this kind times out:
+/// talk → skip; vote → abstain; attack → no vote (counts for nobody); divine → no
+/// divination; protect → nobody protected; witch → no potion used; shoot → no shot.
+#[must_use]
+pub fn timeout_default(kind: ActionKind) -> Action {
+    match kind {
+        ActionKind::Talk => Action::Talk(None),
+        ActionKind::Vote => Action::Vote(None),
+        ActionKind::Attack => Action::NoAttack,
+        ActionKind::Divine => Action::NoDivine,
+        ActionKind::Protect => Action::NoProtect,
+        ActionKind::Witch => Action::Witch {
+            save: false,
+            poison: None,
+        },
+        ActionKind::Shoot => Action::Shoot(None),
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::{Action, ActionKind, RequestId, Role, RoleCounts, Seat, Team, Winner};
 use serde::{Deserialize, Serialize};
+pub use werewolf_schemas::DeathCause;
 
 /// The phase of the game, as announced by [`EventKind::PhaseChanged`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -57,37 +58,6 @@ pub enum Audience {
     Werewolves,
     /// Full-view spectators only; no player and no public viewer.
     Spectators,
-}
-
-/// Why a player died.
-///
-/// Events with a public audience use [`DeathCause::Night`] for night deaths, hiding whether it
-/// was the attack or the poison; spectator events and [`crate::Game::full_view`] carry the true
-/// cause.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeathCause {
-    /// Died during the night (public wording for `Attack` or `Poison`).
-    Night,
-    /// Killed by the werewolves' attack.
-    Attack,
-    /// Killed by the witch's poison.
-    Poison,
-    /// Executed by the day vote.
-    Execution,
-    /// Shot by a dying hunter.
-    HunterShot,
-}
-
-impl DeathCause {
-    /// The cause as told to everyone: `Attack` and `Poison` become `Night`.
-    #[must_use]
-    pub fn public(self) -> Self {
-        match self {
-            DeathCause::Attack | DeathCause::Poison => DeathCause::Night,
-            other => other,
-        }
-    }
 }
 
 /// One death.
@@ -317,7 +287,7 @@ pub enum EventKind {
         seat: Seat,
         /// Its kind.
         kind: ActionKind,
-        /// The default that was applied (see [`ActionKind::timeout_default`]).
+        /// The default that was applied (see [`timeout_default`]).
         applied: Action,
     },
     /// The game is over; every role is revealed. Audience: everyone.

@@ -225,7 +225,7 @@ impl Game {
     }
 
     /// The deadline of pending request `request_id` passed: applies the kind's default (see
-    /// [`ActionKind::timeout_default`]: talk → skip, vote → abstain, attack → no vote,
+    /// [`timeout_default`]: talk → skip, vote → abstain, attack → no vote,
     /// divine → none, protect → none, witch → nothing, shoot → no shot).
     ///
     /// Returns the request's `closed` notice (reason `timed_out`), a `request_timed_out` event
@@ -238,7 +238,7 @@ impl Game {
             .position(|r| r.id == request_id)
             .ok_or_else(|| self.closed_or_unknown(request_id))?;
         let request = self.pending.remove(index);
-        let applied = request.kind.timeout_default();
+        let applied = crate::action::timeout_default(request.kind);
         let mut out = Vec::with_capacity(8);
         out.push(Output::Closed(RequestClosed {
             id: request_id,

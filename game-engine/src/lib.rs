@@ -87,7 +87,7 @@
 //! request — the only request ever sent to a dead player — unless no werewolf is left alive.
 //! Several dead hunters shoot one after another in seat order.
 //!
-//! # Timeout defaults ([`Game::expire`], [`ActionKind::timeout_default`])
+//! # Timeout defaults ([`Game::expire`], [`timeout_default`])
 //! | request | default when it expires |
 //! |---|---|
 //! | `talk` | skip the turn |
@@ -114,7 +114,7 @@ mod roles;
 mod simulate;
 mod view;
 
-pub use action::{Action, ActionKind};
+pub use action::{Action, ActionKind, timeout_default};
 pub use bots::RandomBots;
 pub use config::{
     GameConfig, MAX_PLAYERS, MIN_PLAYERS, Preset, RoleCounts, RoleSetup, TiePolicy, Timeouts,

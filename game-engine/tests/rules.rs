@@ -320,7 +320,7 @@ fn no_attack_vote_means_no_victim() {
     for w in t.seats(Role::Werewolf) {
         t.act(w, Action::NoAttack);
     }
-    t.answer_pending(|_, r| r.kind.timeout_default());
+    t.answer_pending(|_, r| werewolf_engine::timeout_default(r.kind));
     assert!(t.kinds().contains(&&EventKind::AttackTarget {
         victim: None,
         tally: vec![]
@@ -518,7 +518,7 @@ fn the_witch_sees_the_victim_and_uses_each_potion_once() {
                         poisoned: None
                     })
     );
-    t.answer_pending(|_, r| r.kind.timeout_default());
+    t.answer_pending(|_, r| werewolf_engine::timeout_default(r.kind));
     assert!(t.game.is_alive(victim), "saved");
     t.vote(|_| None);
 
@@ -555,7 +555,7 @@ fn the_witch_sees_the_victim_and_uses_each_potion_once() {
             poison: Some(wolves[0]),
         },
     );
-    t.answer_pending(|_, r| r.kind.timeout_default());
+    t.answer_pending(|_, r| werewolf_engine::timeout_default(r.kind));
     assert!(!t.game.is_alive(victim2) && !t.game.is_alive(wolves[0]));
     assert_eq!(
         t.game.full_view().players[wolves[0].index()]
@@ -1206,21 +1206,21 @@ fn roles_are_hidden_until_game_over() {
 #[test]
 fn timeout_defaults_are_as_documented() {
     use ActionKind::*;
-    assert_eq!(Talk.timeout_default(), Action::Talk(None));
-    assert_eq!(Vote.timeout_default(), Action::Vote(None));
-    assert_eq!(Attack.timeout_default(), Action::NoAttack);
-    assert_eq!(Divine.timeout_default(), Action::NoDivine);
-    assert_eq!(Protect.timeout_default(), Action::NoProtect);
+    assert_eq!(werewolf_engine::timeout_default(Talk), Action::Talk(None));
+    assert_eq!(werewolf_engine::timeout_default(Vote), Action::Vote(None));
+    assert_eq!(werewolf_engine::timeout_default(Attack), Action::NoAttack);
+    assert_eq!(werewolf_engine::timeout_default(Divine), Action::NoDivine);
+    assert_eq!(werewolf_engine::timeout_default(Protect), Action::NoProtect);
     assert_eq!(
-        Witch.timeout_default(),
+        werewolf_engine::timeout_default(Witch),
         Action::Witch {
             save: false,
             poison: None
         }
     );
-    assert_eq!(Shoot.timeout_default(), Action::Shoot(None));
+    assert_eq!(werewolf_engine::timeout_default(Shoot), Action::Shoot(None));
     for kind in ActionKind::ALL {
-        assert_eq!(kind.timeout_default().kind(), kind);
+        assert_eq!(werewolf_engine::timeout_default(kind).kind(), kind);
     }
 }
 

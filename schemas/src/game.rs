@@ -2,6 +2,7 @@
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::fmt;
 
 /// The phase a game is in, as shown on `game_state` and `phase_update`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -19,26 +20,6 @@ pub enum Phase {
     Vote,
     /// The game is over.
     Ended,
-}
-
-/// What a player is asked to do, or did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ActionKind {
-    /// Speak in the day discussion (or skip).
-    Talk,
-    /// Vote to execute someone (day).
-    Vote,
-    /// Werewolf vote for the night's victim.
-    Attack,
-    /// Seer: learn whether a player is a werewolf.
-    Divine,
-    /// Doctor: protect a player from tonight's attack.
-    Protect,
-    /// Witch: save the victim and/or poison someone.
-    Witch,
-    /// Hunter: shoot someone on death.
-    Shoot,
 }
 
 /// Who may read an `agent_message`.
@@ -69,66 +50,6 @@ pub struct PlayerInfo {
     pub role: Option<Role>,
 }
 
-/// A role on the wire.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Attacks at night with the pack.
-    Werewolf,
-    /// No power.
-    Villager,
-    /// Learns each night whether one player is a werewolf.
-    Seer,
-    /// Protects one player per night from the attack (a.k.a. bodyguard).
-    Doctor,
-    /// One save and one poison potion per game.
-    Witch,
-    /// Shoots someone when killed.
-    Hunter,
-    /// Human, seen as human, wins with the werewolves without knowing them.
-    Possessed,
-    /// Learns whether the player executed the day before was a werewolf.
-    Medium,
-}
-
-/// A side.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Team {
-    /// Wins when no werewolf lives.
-    Villagers,
-    /// Wins when living werewolves are at least as many as the others.
-    Werewolves,
-}
-
-/// How a game ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Winner {
-    /// No werewolf alive.
-    Villagers,
-    /// Werewolves reached parity.
-    Werewolves,
-    /// Neither side had won by the configured day limit.
-    Draw,
-}
-
-/// Why a player died, as the recipient may know it (`night` hides attack vs poison).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DeathCause {
-    /// During the night (public wording).
-    Night,
-    /// The werewolves' attack (full view only).
-    Attack,
-    /// The witch's poison (full view only).
-    Poison,
-    /// Executed by the day vote.
-    Execution,
-    /// Shot by a dying hunter.
-    HunterShot,
-}
-
 /// One death in `phase_update.deaths`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct DeathInfo {
@@ -150,4 +71,200 @@ pub struct You {
     pub team: Team,
     /// Fellow werewolves (werewolves only; empty otherwise).
     pub teammates: Vec<String>,
+}
+
+/// The kind of a request, and of the action that answers it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    /// Say something (or skip) on one's turn in the day discussion.
+    Talk,
+    /// Day vote: whom to execute (or abstain).
+    Vote,
+    /// Night, werewolves: whom to attack.
+    Attack,
+    /// Night, seer: whom to divine.
+    Divine,
+    /// Night, doctor: whom to protect.
+    Protect,
+    /// Night, witch: whether to save the victim and/or whom to poison.
+    Witch,
+    /// A hunter who just died: whom to shoot (or nobody).
+    Shoot,
+}
+
+impl ActionKind {
+    /// Every kind.
+    pub const ALL: [ActionKind; 7] = [
+        ActionKind::Talk,
+        ActionKind::Vote,
+        ActionKind::Attack,
+        ActionKind::Divine,
+        ActionKind::Protect,
+        ActionKind::Witch,
+        ActionKind::Shoot,
+    ];
+
+    /// The kind's snake_case name, as serialized (`talk`, `vote`, …).
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            ActionKind::Talk => "talk",
+            ActionKind::Vote => "vote",
+            ActionKind::Attack => "attack",
+            ActionKind::Divine => "divine",
+            ActionKind::Protect => "protect",
+            ActionKind::Witch => "witch",
+            ActionKind::Shoot => "shoot",
+        }
+    }
+}
+
+/// A role dealt to one seat at the start of the game. It never changes afterwards.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Werewolf team. Each night votes with the other living werewolves on a victim; knows the
+    /// other werewolves and may whisper to them at night.
+    Werewolf,
+    /// Villager team, no power.
+    Villager,
+    /// Villager team. Each night learns whether one living player is a werewolf.
+    Seer,
+    /// Villager team (a.k.a. bodyguard). Each night protects one living player (self allowed)
+    /// from the werewolves' attack; by default not the same player two nights running.
+    Doctor,
+    /// Villager team. One save potion and one poison potion per game; each night learns the
+    /// werewolves' victim and may save it and/or poison someone.
+    Witch,
+    /// Villager team. When killed, by night or by day, shoots one living player.
+    Hunter,
+    /// Werewolf team but counted as human: the seer and medium see a human, the win condition
+    /// counts it among the "others", and it does not know the werewolves (nor they it).
+    Possessed,
+    /// Villager team. Each day learns whether the player executed the day before was a werewolf.
+    Medium,
+}
+
+impl Role {
+    /// Every role, in the fixed order used for role counts and dealing.
+    pub const ALL: [Role; 8] = [
+        Role::Werewolf,
+        Role::Villager,
+        Role::Seer,
+        Role::Doctor,
+        Role::Witch,
+        Role::Hunter,
+        Role::Possessed,
+        Role::Medium,
+    ];
+
+    /// The team this role wins with.
+    #[must_use]
+    pub fn team(self) -> Team {
+        match self {
+            Role::Werewolf | Role::Possessed => Team::Werewolves,
+            _ => Team::Villagers,
+        }
+    }
+
+    /// Whether the seer / medium see this role as a werewolf (only [`Role::Werewolf`]; the
+    /// possessed is seen as human). Also: whether it counts as a werewolf for the win condition.
+    #[must_use]
+    pub fn is_werewolf(self) -> bool {
+        self == Role::Werewolf
+    }
+
+    /// The role's snake_case name, as serialized.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Werewolf => "werewolf",
+            Role::Villager => "villager",
+            Role::Seer => "seer",
+            Role::Doctor => "doctor",
+            Role::Witch => "witch",
+            Role::Hunter => "hunter",
+            Role::Possessed => "possessed",
+            Role::Medium => "medium",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The two sides of the game.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Team {
+    /// Every role except werewolf and possessed.
+    Villagers,
+    /// Werewolves and the possessed.
+    Werewolves,
+}
+
+/// How a game ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Winner {
+    /// No werewolf is alive.
+    Villagers,
+    /// Living werewolves are at least as many as the other living players.
+    Werewolves,
+    /// Neither side had won when the day limit (the game's `max_days`) ran out.
+    Draw,
+}
+
+impl Winner {
+    /// Whether a player with `role` is on the winning side (always false for a draw).
+    #[must_use]
+    pub fn includes(self, role: Role) -> bool {
+        matches!(
+            (self, role.team()),
+            (Winner::Villagers, Team::Villagers) | (Winner::Werewolves, Team::Werewolves)
+        )
+    }
+}
+
+/// Why a player died.
+///
+/// Events with a public audience use [`DeathCause::Night`] for night deaths, hiding whether it
+/// was the attack or the poison; spectator events and the full view carry the true
+/// cause.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeathCause {
+    /// Died during the night (public wording for `Attack` or `Poison`).
+    Night,
+    /// Killed by the werewolves' attack.
+    Attack,
+    /// Killed by the witch's poison.
+    Poison,
+    /// Executed by the day vote.
+    Execution,
+    /// Shot by a dying hunter.
+    HunterShot,
+}
+
+impl DeathCause {
+    /// The cause as told to everyone: `Attack` and `Poison` become `Night`.
+    #[must_use]
+    pub fn public(self) -> Self {
+        match self {
+            DeathCause::Attack | DeathCause::Poison => DeathCause::Night,
+            other => other,
+        }
+    }
+}
+
+impl fmt::Display for ActionKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
 }

@@ -327,7 +327,7 @@ impl GameActor {
             ErrorCode::InvalidAction,
             "the game has not started".to_owned(),
         ))?;
-        let kind = wire::engine_kind(action.action);
+        let kind = action.action;
         let request = self.resolve_request(game, seat, action.request_id.as_deref(), kind)?;
         let target = match action.target.as_deref() {
             None => None,
@@ -399,7 +399,7 @@ impl GameActor {
                     [only] => Ok(only.id),
                     [] => Err((
                         ErrorCode::InvalidAction,
-                        format!("no pending `{}` request for you", wire_kind_name(kind)),
+                        format!("no pending `{}` request for you", kind.name()),
                     )),
                     _ => Err((
                         ErrorCode::InvalidAction,
@@ -510,7 +510,7 @@ impl GameActor {
             game_id: self.shared.id.to_string(),
             seq: 0,
             request_id: wire::request_id(request.id),
-            action: wire::action_kind(request.kind),
+            action: request.kind,
             candidates: request
                 .candidates
                 .iter()
@@ -565,15 +565,15 @@ impl GameActor {
                     name: seat.name.clone().unwrap_or_default(),
                     alive: game.is_none_or(|g| g.is_alive(Seat(i as u8))),
                     connected: Some(self.agents[i].is_some()),
-                    role: if visible { role.map(wire::role) } else { None },
+                    role: if visible { role } else { None },
                 }
             })
             .collect();
         let you = match (member, game, viewer_role) {
             (Member::Seat(s), Some(g), Some(r)) => Some(You {
                 player_id: seats[s].player_id.clone(),
-                role: wire::role(r),
-                team: wire::team(r.team()),
+                role: r,
+                team: r.team(),
                 teammates: if r.is_werewolf() {
                     g.werewolf_seats()
                         .filter(|w| w.index() != s)
@@ -597,7 +597,7 @@ impl GameActor {
             dead_count: players.len() as u32 - alive,
             players,
             you,
-            winner: game.and_then(Game::winner).map(wire::winner),
+            winner: game.and_then(Game::winner),
         }
     }
 
@@ -639,7 +639,7 @@ impl GameActor {
             players: n,
             alive: game.map_or(n, |g| g.living().count()),
             created_at: self.shared.created_at,
-            winner: game.and_then(Game::winner).map(wire::winner),
+            winner: game.and_then(Game::winner),
         }));
         self.shared
             .public_state
@@ -795,16 +795,4 @@ fn encode(message: ServerMessage, client_id: &str) -> Utf8Bytes {
         client_id: client_id.to_owned(),
         timestamp: now_epoch_s(),
     })
-}
-
-fn wire_kind_name(kind: engine::ActionKind) -> &'static str {
-    match kind {
-        engine::ActionKind::Talk => "talk",
-        engine::ActionKind::Vote => "vote",
-        engine::ActionKind::Attack => "attack",
-        engine::ActionKind::Divine => "divine",
-        engine::ActionKind::Protect => "protect",
-        engine::ActionKind::Witch => "witch",
-        engine::ActionKind::Shoot => "shoot",
-    }
 }

@@ -38,37 +38,6 @@ impl Names {
     }
 }
 
-/// Wire role.
-pub fn role(r: engine::Role) -> wire::Role {
-    match r {
-        engine::Role::Werewolf => wire::Role::Werewolf,
-        engine::Role::Villager => wire::Role::Villager,
-        engine::Role::Seer => wire::Role::Seer,
-        engine::Role::Doctor => wire::Role::Doctor,
-        engine::Role::Witch => wire::Role::Witch,
-        engine::Role::Hunter => wire::Role::Hunter,
-        engine::Role::Possessed => wire::Role::Possessed,
-        engine::Role::Medium => wire::Role::Medium,
-    }
-}
-
-/// Wire team.
-pub fn team(t: engine::Team) -> wire::Team {
-    match t {
-        engine::Team::Villagers => wire::Team::Villagers,
-        engine::Team::Werewolves => wire::Team::Werewolves,
-    }
-}
-
-/// Wire winner.
-pub fn winner(w: engine::Winner) -> wire::Winner {
-    match w {
-        engine::Winner::Villagers => wire::Winner::Villagers,
-        engine::Winner::Werewolves => wire::Winner::Werewolves,
-        engine::Winner::Draw => wire::Winner::Draw,
-    }
-}
-
 /// Wire phase.
 pub fn phase(p: engine::Phase) -> wire::Phase {
     match p {
@@ -77,43 +46,6 @@ pub fn phase(p: engine::Phase) -> wire::Phase {
         engine::Phase::Discussion => wire::Phase::Discussion,
         engine::Phase::Vote => wire::Phase::Vote,
         engine::Phase::Ended => wire::Phase::Ended,
-    }
-}
-
-/// Wire death cause.
-pub fn cause(c: engine::DeathCause) -> wire::DeathCause {
-    match c {
-        engine::DeathCause::Night => wire::DeathCause::Night,
-        engine::DeathCause::Attack => wire::DeathCause::Attack,
-        engine::DeathCause::Poison => wire::DeathCause::Poison,
-        engine::DeathCause::Execution => wire::DeathCause::Execution,
-        engine::DeathCause::HunterShot => wire::DeathCause::HunterShot,
-    }
-}
-
-/// Wire action kind.
-pub fn action_kind(k: engine::ActionKind) -> wire::ActionKind {
-    match k {
-        engine::ActionKind::Talk => wire::ActionKind::Talk,
-        engine::ActionKind::Vote => wire::ActionKind::Vote,
-        engine::ActionKind::Attack => wire::ActionKind::Attack,
-        engine::ActionKind::Divine => wire::ActionKind::Divine,
-        engine::ActionKind::Protect => wire::ActionKind::Protect,
-        engine::ActionKind::Witch => wire::ActionKind::Witch,
-        engine::ActionKind::Shoot => wire::ActionKind::Shoot,
-    }
-}
-
-/// Engine action kind of a wire one.
-pub fn engine_kind(k: wire::ActionKind) -> engine::ActionKind {
-    match k {
-        wire::ActionKind::Talk => engine::ActionKind::Talk,
-        wire::ActionKind::Vote => engine::ActionKind::Vote,
-        wire::ActionKind::Attack => engine::ActionKind::Attack,
-        wire::ActionKind::Divine => engine::ActionKind::Divine,
-        wire::ActionKind::Protect => engine::ActionKind::Protect,
-        wire::ActionKind::Witch => engine::ActionKind::Witch,
-        wire::ActionKind::Shoot => engine::ActionKind::Shoot,
     }
 }
 
@@ -218,7 +150,7 @@ pub fn event_message(
                     .iter()
                     .map(|d| DeathInfo {
                         player_id: names.id(d.seat),
-                        cause: Some(cause(d.cause)),
+                        cause: Some(d.cause),
                     })
                     .collect()
             }),
@@ -227,7 +159,7 @@ pub fn event_message(
             game_id: gid(),
             seq: 0,
             player_id: names.id(*seat),
-            cause: cause(*c),
+            cause: *c,
         })),
         E::Talk { seat, text, .. } => Some((
             talk(game_id, names, *seat, text, Channel::Public),
@@ -375,12 +307,12 @@ pub fn event_message(
         } => engine_frame(ServerMessage::GameOver(GameOverBody {
             game_id: gid(),
             seq: 0,
-            winner: winner(*w),
+            winner: *w,
             day: *day,
             roles: roles
                 .iter()
                 .enumerate()
-                .map(|(i, r)| (names.ids[i].clone(), role(*r)))
+                .map(|(i, r)| (names.ids[i].clone(), *r))
                 .collect(),
         })),
     }
