@@ -15,10 +15,10 @@ use arc_swap::ArcSwap;
 use axum::extract::ws::{Message, Utf8Bytes};
 use serde::Serialize;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
+use tokio::sync::Notify;
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 use werewolf_schemas::{ClientType, DisconnectionData, ServerFrame, ServerMessage};
 
 /// One live connection as the registry knows it.
@@ -43,24 +43,32 @@ pub struct ClientEntry {
 }
 
 /// Ends a connection from anywhere: records the first reason and wakes its tasks.
+///
+/// A flag plus a `Notify` rather than a cancellation token: `is_cancelled` sits on the
+/// delivery hot path (one check per recipient) and must be a plain atomic load.
 #[derive(Debug, Default)]
 pub struct ConnectionControl {
     /// The server's reason for closing; the first one set wins. Unset: the client left.
     reason: OnceLock<CloseReason>,
-    /// Cancelled once the connection must end; its reader and writer select on it.
-    cancel: CancellationToken,
+    /// Set once the connection must end; never cleared.
+    closing: AtomicBool,
+    /// Wakes the reader and writer waiting in [`ConnectionControl::cancelled`].
+    wake: Notify,
 }
 
 impl ConnectionControl {
-    /// Asks the connection to close with `reason` (ignored if it is already closing).
-    pub fn close(&self, reason: CloseReason) {
-        let _ = self.reason.set(reason);
-        self.cancel.cancel();
+    /// Asks the connection to close with `reason`. Returns whether this call set the reason
+    /// (false if another reason was set first).
+    pub fn close(&self, reason: CloseReason) -> bool {
+        let first = self.reason.set(reason).is_ok();
+        self.end();
+        first
     }
 
     /// Ends the connection without a server reason (the client went away).
     pub fn end(&self) {
-        self.cancel.cancel();
+        self.closing.store(true, Ordering::Release);
+        self.wake.notify_waiters();
     }
 
     /// The server's close reason, if it initiated the close.
@@ -70,12 +78,21 @@ impl ConnectionControl {
 
     /// Resolves once the connection must end.
     pub async fn cancelled(&self) {
-        self.cancel.cancelled().await
+        loop {
+            let notified = self.wake.notified();
+            tokio::pin!(notified);
+            // Register before checking the flag so an `end()` in between is not missed.
+            notified.as_mut().enable();
+            if self.is_cancelled() {
+                return;
+            }
+            notified.await;
+        }
     }
 
     /// Whether the connection is ending.
     pub fn is_cancelled(&self) -> bool {
-        self.cancel.is_cancelled()
+        self.closing.load(Ordering::Acquire)
     }
 }
 
@@ -311,10 +328,25 @@ impl ConnectionManager {
 
     /// Delivers already-serialized bytes to the audience. Returns how many queues took it.
     pub fn broadcast_bytes(&self, bytes: &Utf8Bytes, audience: Audience<'_>) -> usize {
+        let delivered = self.offer_all(bytes, audience);
+        self.count_delivered(delivered);
+        delivered
+    }
+
+    /// Counts frames handed to client queues (once per call, not per recipient: this
+    /// counter is shared by every thread).
+    pub fn count_delivered(&self, frames: usize) {
+        self.inner
+            .counters
+            .frames_delivered
+            .fetch_add(frames as u64, Ordering::Relaxed);
+    }
+
+    fn offer_all(&self, bytes: &Utf8Bytes, audience: Audience<'_>) -> usize {
         let snapshot = self.snapshot();
         let mut delivered = 0;
         let mut offer = |entry: &Arc<ClientEntry>| {
-            if self.deliver(entry, Message::Text(bytes.clone())).is_ok() {
+            if self.offer(entry, Message::Text(bytes.clone())).is_ok() {
                 delivered += 1;
             }
         };
@@ -355,26 +387,28 @@ impl ConnectionManager {
         delivered
     }
 
-    /// Queues one message for one connection without waiting. A full queue closes the
-    /// connection as a slow consumer.
+    /// Queues one message for one connection without waiting, and counts it. A full queue
+    /// closes the connection as a slow consumer.
     pub fn deliver(&self, entry: &ClientEntry, message: Message) -> Result<(), SendError> {
+        self.offer(entry, message)?;
+        self.count_delivered(1);
+        Ok(())
+    }
+
+    /// [`Self::deliver`] without counting, for loops that count once at the end.
+    fn offer(&self, entry: &ClientEntry, message: Message) -> Result<(), SendError> {
         if entry.control.is_cancelled() {
             return Err(SendError::Closing(entry.id.to_string()));
         }
         match entry.queue.try_send(message) {
-            Ok(()) => {
-                self.inner
-                    .counters
-                    .frames_delivered
-                    .fetch_add(1, Ordering::Relaxed);
-                Ok(())
-            }
+            Ok(()) => Ok(()),
             Err(mpsc::error::TrySendError::Full(_)) => {
-                self.inner
-                    .counters
-                    .slow_consumers_closed
-                    .fetch_add(1, Ordering::Relaxed);
-                entry.control.close(CloseReason::SlowConsumer);
+                if entry.control.close(CloseReason::SlowConsumer) {
+                    self.inner
+                        .counters
+                        .slow_consumers_closed
+                        .fetch_add(1, Ordering::Relaxed);
+                }
                 Err(SendError::SlowConsumer(entry.id.to_string()))
             }
             Err(mpsc::error::TrySendError::Closed(_)) => {
