@@ -622,3 +622,34 @@ async fn python_agent_example_plays_a_full_game() {
         "the python agent answered in time: {stats}"
     );
 }
+
+#[tokio::test]
+async fn game_viewers_do_not_hear_the_lobby_relay() {
+    let hub = hub().await;
+    let game = named_game(&hub, json!({"auto_start": false})).await;
+    let c = client(&hub);
+    let mut table = c
+        .connect_viewer("table", "ui", &game.game_id, None)
+        .await
+        .expect("game ui");
+    wait_for(&mut table, "initial state", |v| {
+        v["message_type"] == "game_state"
+    })
+    .await;
+    let mut lobby_ui = connect(&hub, "lobby_ui", "ui").await;
+    let mut lobby_agent = connect(&hub, "lobby_agent", "agent").await;
+    send_json(
+        &mut lobby_agent,
+        agent_message("lobby_agent", "hello lobby"),
+    )
+    .await;
+    assert_eq!(
+        recv_json(&mut lobby_ui).await["message_text"],
+        "hello lobby"
+    );
+    let next = tokio::time::timeout(Duration::from_millis(300), next_frame(&mut table)).await;
+    assert!(
+        next.is_err(),
+        "the game's table view heard the lobby: {next:?}"
+    );
+}

@@ -377,7 +377,7 @@ impl<'a> Reader<'a> {
                 };
                 self.state.manager.broadcast(
                     &out,
-                    Audience::Types(&[ClientType::Ui, ClientType::Observer]),
+                    Audience::LobbyTypes(&[ClientType::Ui, ClientType::Observer]),
                 );
             }
             ClientMessage::PlayerAction(a) => {
