@@ -403,6 +403,17 @@ struct Light<'a> {
     /// Position in a game stream (game frames only).
     #[serde(default)]
     seq: Option<u64>,
+    /// The server's clock when it built the frame (epoch seconds).
+    #[serde(default)]
+    timestamp: Option<f64>,
+}
+
+/// Wall clock, epoch seconds (to compare with frames' server `timestamp`).
+fn epoch_s() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
 }
 
 fn light(text: &str) -> Option<Light<'_>> {
@@ -1755,6 +1766,9 @@ impl BurstOpts {
 struct BurstSeen {
     /// When its first `phase_update` arrived ([`now_ns`]).
     phase_ns: Option<u64>,
+    /// How long after the server produced that `phase_update` it arrived, in µs (wall
+    /// clocks of the same machine: the frame's `timestamp` against the receipt time).
+    lag_after_change_us: Option<u64>,
     /// Why it stopped early.
     failure: Option<String>,
 }
@@ -1812,6 +1826,10 @@ async fn burst_recipient(
             let _ = ready.send(Ok(()));
         } else if seen.phase_ns.is_none() && l.message_type == "phase_update" {
             seen.phase_ns = Some(now);
+            if let Some(ts) = l.timestamp {
+                let lag_s = (epoch_s() - ts).max(0.0);
+                seen.lag_after_change_us = Some((lag_s * 1e6) as u64);
+            }
             got.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -1941,9 +1959,13 @@ pub async fn burst(target: &Target, opts: &BurstOpts) -> Result<Report, LoadErro
     }
     let seen = join_all(handles).await;
     let mut hist = new_histogram();
+    let mut after_change = new_histogram();
     let mut last = 0u64;
     let mut delivered = 0u64;
     for s in seen.iter().flatten() {
+        if let Some(lag) = s.lag_after_change_us {
+            after_change.saturating_record(lag.max(1));
+        }
         if let Some(at) = s.phase_ns {
             let lat = at.saturating_sub(t0);
             last = last.max(lat);
@@ -1971,6 +1993,15 @@ pub async fn burst(target: &Target, opts: &BurstOpts) -> Result<Report, LoadErro
     report.set("games", opts.games);
     report.set("recipients_per_game", n / created.len().max(1));
     report.set("last_delivery_ms", last as f64 / 1e6);
+    report.set(
+        "after_change_p50_ms",
+        after_change.value_at_quantile(0.5) as f64 / 1e3,
+    );
+    report.set(
+        "after_change_p99_ms",
+        after_change.value_at_quantile(0.99) as f64 / 1e3,
+    );
+    report.set("after_change_max_ms", after_change.max() as f64 / 1e3);
     report.set("starts_written_ms", written.saturating_sub(t0) as f64 / 1e6);
     report.set(
         "starts_done_ms",

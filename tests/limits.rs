@@ -109,7 +109,7 @@ async fn same_client_id_new_connection_wins_old_gets_4000() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_consumer_is_cut_and_does_not_delay_the_others() {
     let hub = hub_with(&[
-        ("WS_SEND_QUEUE", "64"),
+        ("WS_SEND_QUEUE", "256"),
         ("WS_RATE_PER_SEC", "100000"),
         ("WS_RATE_BURST", "100000"),
     ])
@@ -124,12 +124,12 @@ async fn slow_consumer_is_cut_and_does_not_delay_the_others() {
     let mut healthy = connect(&hub, "healthy_ui", "ui").await;
     let mut agent = connect(&hub, "agent_1", "agent").await;
 
-    const N: usize = 300;
-    let text = "z".repeat(16 * 1024);
+    const N: usize = 600;
+    let text = "z".repeat(4 * 1024);
     let sender = tokio::spawn(async move {
         for i in 0..N {
             send_json(&mut agent, agent_message("agent_1", &format!("{i}:{text}"))).await;
-            if i % 16 == 15 {
+            if i % 8 == 7 {
                 // a fast but not unbounded producer: the healthy reader keeps up
                 tokio::time::sleep(Duration::from_millis(1)).await;
             }

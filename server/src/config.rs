@@ -38,6 +38,14 @@ pub struct Config {
     /// Bytes buffered before a write reaches the socket (`WS_WRITE_BUFFER`, default 4096); the
     /// writer flushes after each batch anyway.
     pub ws_write_buffer: usize,
+    /// Listen backlog (`WS_BACKLOG`, default 4096): connections the kernel queues before
+    /// `accept`, so a burst of thousands of connects is not dropped and retried.
+    pub ws_backlog: u32,
+    /// Kernel send buffer per socket in bytes (`WS_SOCKET_SNDBUF`, default 32768; Linux
+    /// doubles it; 0 keeps the OS default, which autotunes up to MiBs). Small, so a client
+    /// that stops reading fills it quickly, its queue fills and it is cut (4001) instead of
+    /// parking megabytes in kernel memory.
+    pub ws_socket_sndbuf: usize,
     /// How long shutdown waits for sockets to take their 1001 close, in ms
     /// (`WS_SHUTDOWN_GRACE_MS`, default 3000; the process exits within 5 s).
     pub ws_shutdown_grace_ms: u64,
@@ -60,6 +68,8 @@ impl Default for Config {
             ws_rate_strikes: 50,
             ws_read_buffer: 4096,
             ws_write_buffer: 4096,
+            ws_backlog: 4096,
+            ws_socket_sndbuf: 32 * 1024,
             ws_shutdown_grace_ms: 3000,
             hub_admin_token: None,
         }
@@ -122,6 +132,15 @@ impl Config {
             .is_some_and(|t| t.trim().len() < 8)
         {
             return fail("HUB_ADMIN_TOKEN", "must be at least 8 characters when set");
+        }
+        if self.ws_backlog == 0 {
+            return fail("WS_BACKLOG", "must be at least 1");
+        }
+        if self.ws_socket_sndbuf != 0 && self.ws_socket_sndbuf < 4096 {
+            return fail(
+                "WS_SOCKET_SNDBUF",
+                "must be 0 (OS default) or at least 4096",
+            );
         }
         if self.ws_read_buffer < 512 {
             return fail("WS_READ_BUFFER", "must be at least 512");

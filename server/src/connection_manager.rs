@@ -5,9 +5,10 @@
 //! bounded queue, drained by that socket's writer task. A full queue means a slow consumer:
 //! it is closed with 4001 and nobody else is delayed.
 //!
-//! Broadcasts read an immutable snapshot of the registry through an `ArcSwap`, so the hot
-//! path takes no lock; connect/disconnect bump a version and the next broadcast rebuilds the
-//! snapshot once.
+//! The registry is an immutable value of persistent maps (`imbl`) behind an `ArcSwap`:
+//! broadcasts load it without any lock, and connect/disconnect build the next version in
+//! O(log n) (structural sharing) under a writers-only mutex. Nothing is ever rebuilt in
+//! full, so 10,000 clients leaving at once costs 10,000 small updates, not 10,000 copies.
 
 use crate::clock::now_epoch_s;
 use crate::close_code::CloseReason;
@@ -16,7 +17,7 @@ use axum::extract::ws::{Message, Utf8Bytes};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::Notify;
 use tokio::sync::mpsc;
 use werewolf_schemas::{ClientType, DisconnectionData, ServerFrame, ServerMessage};
@@ -173,17 +174,37 @@ pub struct ClientStats {
     pub connected_at: f64,
 }
 
-/// Immutable view of the registry used by broadcasts.
-#[derive(Debug, Default)]
-struct Snapshot {
-    /// Registry version this was built from.
-    version: u64,
-    /// Every live client.
-    all: Vec<Arc<ClientEntry>>,
-    /// Live clients per type, indexed by [`type_index`].
-    by_type: [Vec<Arc<ClientEntry>>; 3],
-    /// Live lobby clients per type, indexed by [`type_index`].
-    lobby_by_type: [Vec<Arc<ClientEntry>>; 3],
+/// One version of the registry. Cloning it is O(1); every map shares structure with the
+/// previous version.
+#[derive(Debug, Clone, Default)]
+struct Registry {
+    /// The source of truth: id → live connection.
+    clients: imbl::HashMap<Arc<str>, Arc<ClientEntry>>,
+    /// Live clients per type, indexed by [`type_index`], keyed by `conn_id`.
+    by_type: [imbl::OrdMap<u64, Arc<ClientEntry>>; 3],
+    /// Live lobby (not game-bound) clients per type, keyed by `conn_id`.
+    lobby_by_type: [imbl::OrdMap<u64, Arc<ClientEntry>>; 3],
+}
+
+impl Registry {
+    fn insert(&mut self, entry: &Arc<ClientEntry>) -> Option<Arc<ClientEntry>> {
+        let old = self.clients.insert(entry.id.clone(), entry.clone());
+        if let Some(old) = &old {
+            self.unindex(old);
+        }
+        let t = type_index(entry.client_type);
+        self.by_type[t].insert(entry.conn_id, entry.clone());
+        if entry.lobby {
+            self.lobby_by_type[t].insert(entry.conn_id, entry.clone());
+        }
+        old
+    }
+
+    fn unindex(&mut self, entry: &ClientEntry) {
+        let t = type_index(entry.client_type);
+        self.by_type[t].remove(&entry.conn_id);
+        self.lobby_by_type[t].remove(&entry.conn_id);
+    }
 }
 
 fn type_index(t: ClientType) -> usize {
@@ -196,12 +217,10 @@ fn type_index(t: ClientType) -> usize {
 
 #[derive(Debug)]
 struct Inner {
-    /// The source of truth: id → live connection. Locked only for short, non-async sections.
-    clients: RwLock<HashMap<Arc<str>, Arc<ClientEntry>>>,
-    /// Bumped on every change to `clients`.
-    version: AtomicU64,
-    /// What broadcasts iterate; rebuilt lazily when `version` moved on.
-    snapshot: ArcSwap<Snapshot>,
+    /// The current registry; loaded lock-free by every broadcast.
+    registry: ArcSwap<Registry>,
+    /// Serializes writers (load, modify, store); never held across an await.
+    writer: Mutex<()>,
     /// Source of `ClientEntry::conn_id`.
     next_conn_id: AtomicU64,
     /// Capacity of each client's queue.
@@ -221,9 +240,8 @@ impl ConnectionManager {
     pub fn new(queue_capacity: usize) -> Self {
         ConnectionManager {
             inner: Arc::new(Inner {
-                clients: RwLock::new(HashMap::new()),
-                version: AtomicU64::new(1),
-                snapshot: ArcSwap::from_pointee(Snapshot::default()),
+                registry: ArcSwap::from_pointee(Registry::default()),
+                writer: Mutex::new(()),
                 next_conn_id: AtomicU64::new(1),
                 queue_capacity: queue_capacity.max(1),
                 counters: Counters::default(),
@@ -253,12 +271,7 @@ impl ConnectionManager {
             queue,
             control: ConnectionControl::default(),
         });
-        let replaced = {
-            let mut clients = self.write_clients();
-            let old = clients.insert(entry.id.clone(), entry.clone());
-            self.inner.version.fetch_add(1, Ordering::Release);
-            old
-        };
+        let replaced = self.update(|registry| registry.insert(&entry));
         if let Some(old) = &replaced {
             self.inner.counters.replaced.fetch_add(1, Ordering::Relaxed);
             old.control.close(CloseReason::Replaced);
@@ -273,17 +286,17 @@ impl ConnectionManager {
     /// Removes a connection (only if it is still the live one for its id) and tells every
     /// remaining client with a `disconnection` frame. Returns whether it was removed.
     pub fn disconnect(&self, entry: &ClientEntry, reason: &str) -> bool {
-        let removed = {
-            let mut clients = self.write_clients();
-            let live = clients
+        let removed = self.update(|registry| {
+            let live = registry
+                .clients
                 .get(&entry.id)
                 .is_some_and(|e| e.conn_id == entry.conn_id);
             if live {
-                clients.remove(&entry.id);
-                self.inner.version.fetch_add(1, Ordering::Release);
+                registry.clients.remove(&entry.id);
+                registry.unindex(entry);
             }
             live
-        };
+        });
         entry.control.end();
         if removed {
             let frame = ServerFrame {
@@ -309,9 +322,7 @@ impl ConnectionManager {
     /// Sends a frame to one client by id.
     pub fn send_personal(&self, id: &str, frame: &ServerFrame) -> Result<(), SendError> {
         let entry = self
-            .read_clients()
             .get(id)
-            .cloned()
             .ok_or_else(|| SendError::NotConnected(id.to_owned()))?;
         self.deliver(&entry, Message::Text(Self::encode(frame)))
     }
@@ -343,7 +354,7 @@ impl ConnectionManager {
     }
 
     fn offer_all(&self, bytes: &Utf8Bytes, audience: Audience<'_>) -> usize {
-        let snapshot = self.snapshot();
+        let registry = self.inner.registry.load();
         let mut delivered = 0;
         let mut offer = |entry: &Arc<ClientEntry>| {
             if self.offer(entry, Message::Text(bytes.clone())).is_ok() {
@@ -351,38 +362,35 @@ impl ConnectionManager {
             }
         };
         match audience {
-            Audience::All => snapshot.all.iter().for_each(&mut offer),
+            Audience::All => registry.clients.values().for_each(&mut offer),
             Audience::Types(types) => {
                 for t in types {
-                    snapshot.by_type[type_index(*t)].iter().for_each(&mut offer);
+                    registry.by_type[type_index(*t)]
+                        .values()
+                        .for_each(&mut offer);
                 }
             }
-            Audience::AllExcept(id) => snapshot
-                .all
-                .iter()
+            Audience::AllExcept(id) => registry
+                .clients
+                .values()
                 .filter(|e| &*e.id != id)
                 .for_each(&mut offer),
             Audience::LobbyTypes(types) => {
                 for t in types {
-                    snapshot.lobby_by_type[type_index(*t)]
-                        .iter()
+                    registry.lobby_by_type[type_index(*t)]
+                        .values()
                         .for_each(&mut offer);
                 }
             }
             Audience::LobbyExcept(id) => {
-                for list in &snapshot.lobby_by_type {
-                    list.iter().filter(|e| &*e.id != id).for_each(&mut offer);
+                for map in &registry.lobby_by_type {
+                    map.values().filter(|e| &*e.id != id).for_each(&mut offer);
                 }
             }
-            Audience::Ids(ids) => {
-                let clients = self.read_clients();
-                let targets: Vec<Arc<ClientEntry>> = ids
-                    .iter()
-                    .filter_map(|id| clients.get(*id).cloned())
-                    .collect();
-                drop(clients);
-                targets.iter().for_each(&mut offer);
-            }
+            Audience::Ids(ids) => ids
+                .iter()
+                .filter_map(|id| registry.clients.get(*id))
+                .for_each(&mut offer),
         }
         delivered
     }
@@ -419,14 +427,14 @@ impl ConnectionManager {
 
     /// Tells every connection to close with `reason` (used by shutdown).
     pub fn close_all(&self, reason: CloseReason) {
-        for entry in self.read_clients().values() {
+        for entry in self.inner.registry.load().clients.values() {
             entry.control.close(reason);
         }
     }
 
     /// Number of live connections.
     pub fn len(&self) -> usize {
-        self.read_clients().len()
+        self.inner.registry.load().clients.len()
     }
 
     /// Whether nobody is connected.
@@ -436,7 +444,7 @@ impl ConnectionManager {
 
     /// The live connection for an id.
     pub fn get(&self, id: &str) -> Option<Arc<ClientEntry>> {
-        self.read_clients().get(id).cloned()
+        self.inner.registry.load().clients.get(id).cloned()
     }
 
     /// Lifetime counters.
@@ -447,7 +455,10 @@ impl ConnectionManager {
     /// The `/stats` body.
     pub fn stats(&self) -> Stats {
         let mut clients: Vec<ClientStats> = self
-            .read_clients()
+            .inner
+            .registry
+            .load()
+            .clients
             .values()
             .map(|e| ClientStats {
                 client_id: e.id.to_string(),
@@ -483,46 +494,14 @@ impl ConnectionManager {
         }
     }
 
-    /// The current snapshot, rebuilt first if the registry changed since it was taken.
-    fn snapshot(&self) -> Arc<Snapshot> {
-        let current = self.inner.snapshot.load_full();
-        let version = self.inner.version.load(Ordering::Acquire);
-        if current.version == version {
-            return current;
-        }
-        let clients = self.read_clients();
-        // Re-read under the lock so the snapshot is labelled with the version it reflects.
-        let version = self.inner.version.load(Ordering::Acquire);
-        let mut fresh = Snapshot {
-            version,
-            ..Snapshot::default()
-        };
-        for entry in clients.values() {
-            fresh.all.push(entry.clone());
-            fresh.by_type[type_index(entry.client_type)].push(entry.clone());
-            if entry.lobby {
-                fresh.lobby_by_type[type_index(entry.client_type)].push(entry.clone());
-            }
-        }
-        drop(clients);
-        let fresh = Arc::new(fresh);
-        self.inner.snapshot.store(fresh.clone());
-        fresh
-    }
-
-    fn read_clients(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Arc<str>, Arc<ClientEntry>>> {
-        // A poisoned lock only means a panic elsewhere mid-update of a HashMap insert/remove,
-        // which leaves the map itself consistent; keep serving.
-        self.inner.clients.read().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn write_clients(
-        &self,
-    ) -> std::sync::RwLockWriteGuard<'_, HashMap<Arc<str>, Arc<ClientEntry>>> {
-        self.inner
-            .clients
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
+    /// Applies one change to the registry: copy-on-write of the persistent maps, then an
+    /// atomic swap. Writers are serialized; readers never wait.
+    fn update<R>(&self, change: impl FnOnce(&mut Registry) -> R) -> R {
+        let _writer = self.inner.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut next = Registry::clone(&self.inner.registry.load());
+        let result = change(&mut next);
+        self.inner.registry.store(Arc::new(next));
+        result
     }
 }
 

@@ -45,7 +45,7 @@ pub use state::AppState;
 
 use axum::serve::ListenerExt;
 use std::net::SocketAddr;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
@@ -62,7 +62,7 @@ pub struct RunningHub {
 
 /// Binds `WS_HOST:WS_PORT` and starts serving in the background.
 pub async fn start(config: Config) -> std::io::Result<RunningHub> {
-    let listener = TcpListener::bind(config.bind_addr()).await?;
+    let listener = listen(&config)?;
     let addr = listener.local_addr()?;
     let state = AppState::new(config);
     let app = http::router(state.clone());
@@ -76,8 +76,12 @@ pub async fn start(config: Config) -> std::io::Result<RunningHub> {
 
     let serving = state.clone();
     let join = tokio::spawn(async move {
-        let listener = listener.tap_io(|tcp| {
+        let sndbuf = serving.config.ws_socket_sndbuf;
+        let listener = listener.tap_io(move |tcp| {
             let _ = tcp.set_nodelay(true);
+            if sndbuf > 0 {
+                let _ = socket2::SockRef::from(&*tcp).set_send_buffer_size(sndbuf);
+            }
         });
         let stop = serving.shutdown.clone();
         let grace = serving.config.shutdown_grace();
@@ -100,6 +104,19 @@ pub async fn start(config: Config) -> std::io::Result<RunningHub> {
     });
     info!(%addr, "listening");
     Ok(RunningHub { addr, state, join })
+}
+
+/// Binds with the configured backlog (`TcpListener::bind` always asks for 1024 at most).
+fn listen(config: &Config) -> std::io::Result<TcpListener> {
+    let addr = config.bind_addr();
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(config.ws_backlog)
 }
 
 impl RunningHub {

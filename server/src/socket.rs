@@ -126,10 +126,13 @@ async fn write_loop(
     mut queue: mpsc::Receiver<Message>,
     entry: Arc<ClientEntry>,
 ) {
+    // One cancellation future for the whole loop, not one per batch.
+    let cancelled = entry.control.cancelled();
+    tokio::pin!(cancelled);
     loop {
         let first = tokio::select! {
             biased;
-            _ = entry.control.cancelled() => break,
+            _ = &mut cancelled => break,
             next = queue.recv() => match next {
                 Some(m) => m,
                 None => break,
@@ -147,7 +150,7 @@ async fn write_loop(
         };
         let written = tokio::select! {
             biased;
-            _ = entry.control.cancelled() => break,
+            _ = &mut cancelled => break,
             r = batch => r,
         };
         if let Err(e) = written {
