@@ -653,3 +653,47 @@ async fn game_viewers_do_not_hear_the_lobby_relay() {
         "the game's table view heard the lobby: {next:?}"
     );
 }
+
+/// A full observer that arrives mid-game, with the delay on, starts from its own snapshot:
+/// it never receives frames produced before it attached, so its `seq` only goes up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn late_full_observer_with_delay_sees_increasing_seq() {
+    let hub = hub_with(&[("WS_RATE_PER_SEC", "1000"), ("WS_RATE_BURST", "1000")]).await;
+    let game = named_game(&hub, json!({"observer_delay_ms": 300})).await;
+    let c = client(&hub);
+    let mut ui = c
+        .connect_viewer("ui-late", "ui", &game.game_id, None)
+        .await
+        .expect("ui");
+    for (i, s) in game.players.iter().enumerate() {
+        let mut a = c
+            .connect_agent(&game.game_id, &s.player_id, &s.token)
+            .await
+            .expect("connect");
+        tokio::spawn(async move { a.play(&mut RandomStrategy::new(i as u64), |_, _| {}).await });
+    }
+    // join once the game is under way
+    wait_for(&mut ui, "a talk", |v| v["message_type"] == "agent_message").await;
+    let mut full = c
+        .connect_viewer(
+            "full-late",
+            "observer",
+            &game.game_id,
+            Some(&game.observer_token),
+        )
+        .await
+        .expect("observer");
+    let mut seqs = Vec::new();
+    loop {
+        let v = wait_for(&mut full, "game frames", |v| v["seq"].is_u64()).await;
+        seqs.push(v["seq"].as_u64().expect("seq"));
+        if v["message_type"] == "game_over" {
+            break;
+        }
+    }
+    assert!(seqs.len() > 1, "{seqs:?}");
+    assert!(
+        seqs.windows(2).all(|w| w[1] > w[0]),
+        "seq went back: {seqs:?}"
+    );
+}

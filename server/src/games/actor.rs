@@ -88,8 +88,9 @@ pub enum GameCommand {
 struct Delayed {
     /// When it may be delivered.
     due: Instant,
-    /// To every full viewer, or to one newly attached.
-    to: Option<Arc<ClientEntry>>,
+    /// The full viewers attached when the frame was produced (a viewer that attaches later
+    /// starts from its own snapshot, so it must not get frames from before it).
+    to: Vec<Arc<ClientEntry>>,
     /// The frame.
     bytes: Utf8Bytes,
 }
@@ -235,7 +236,7 @@ impl GameActor {
                 let mut state = self.state_for(member);
                 state.seq = Some(self.full_seq);
                 let bytes = encode(ServerMessage::GameState(state), GAME_ENGINE_ID);
-                self.push_full(Some(entry.clone()), bytes);
+                self.push_full(vec![entry.clone()], bytes);
                 self.full.push(entry);
             }
         }
@@ -606,26 +607,30 @@ impl GameActor {
             let state = self.state_for(Member::Seat(seat));
             self.send_seat(seat, ServerMessage::GameState(state), GAME_ENGINE_ID);
         }
-        let public = self.state_for(Member::Public);
-        self.route(
-            ServerMessage::GameState(public),
-            GAME_ENGINE_ID,
-            Route {
-                seats: &[],
-                public: true,
-                full: false,
-            },
-        );
-        let full = self.state_for(Member::Full);
-        self.route(
-            ServerMessage::GameState(full),
-            GAME_ENGINE_ID,
-            Route {
-                seats: &[],
-                public: false,
-                full: true,
-            },
-        );
+        if !self.public.is_empty() {
+            let public = self.state_for(Member::Public);
+            self.route(
+                ServerMessage::GameState(public),
+                GAME_ENGINE_ID,
+                Route {
+                    seats: &[],
+                    public: true,
+                    full: false,
+                },
+            );
+        }
+        if !self.full.is_empty() {
+            let full = self.state_for(Member::Full);
+            self.route(
+                ServerMessage::GameState(full),
+                GAME_ENGINE_ID,
+                Route {
+                    seats: &[],
+                    public: false,
+                    full: true,
+                },
+            );
+        }
     }
 
     /// Refreshes what REST reads: the summary and the public state.
@@ -674,21 +679,31 @@ impl GameActor {
         for &seat in route.seats {
             self.send_seat(seat, message.clone(), client_id);
         }
+        // A stream's seq advances whether or not anyone watches it; the frame is only
+        // serialized when someone does.
         if route.public {
             self.public_seq += 1;
-            let mut m = message.clone();
-            wire::set_seq(&mut m, self.public_seq);
-            let bytes = encode(m, client_id);
-            for viewer in &self.public {
-                let _ = self.manager.deliver(viewer, Message::Text(bytes.clone()));
+            if !self.public.is_empty() {
+                let mut m = message.clone();
+                wire::set_seq(&mut m, self.public_seq);
+                let bytes = encode(m, client_id);
+                for viewer in &self.public {
+                    let _ = self.manager.deliver(viewer, Message::Text(bytes.clone()));
+                }
             }
         }
         if route.full {
             self.full_seq += 1;
-            let mut m = message;
-            wire::set_seq(&mut m, self.full_seq);
-            let bytes = encode(m, client_id);
-            self.push_full(None, bytes);
+            if !self.full.is_empty() {
+                let mut m = message;
+                wire::set_seq(&mut m, self.full_seq);
+                let bytes = encode(m, client_id);
+                if self.spec.observer_delay.is_zero() {
+                    self.deliver_full(&self.full, &bytes);
+                } else {
+                    self.push_full(self.full.clone(), bytes);
+                }
+            }
         }
     }
 
@@ -711,9 +726,9 @@ impl GameActor {
             .deliver(entry, Message::Text(encode(message, client_id)));
     }
 
-    fn push_full(&mut self, to: Option<Arc<ClientEntry>>, bytes: Utf8Bytes) {
+    fn push_full(&mut self, to: Vec<Arc<ClientEntry>>, bytes: Utf8Bytes) {
         if self.spec.observer_delay.is_zero() {
-            self.deliver_full(to.as_deref(), &bytes);
+            self.deliver_full(&to, &bytes);
         } else {
             self.delayed.push_back(Delayed {
                 due: Instant::now() + self.spec.observer_delay,
@@ -727,21 +742,14 @@ impl GameActor {
         let now = Instant::now();
         while self.delayed.front().is_some_and(|d| d.due <= now) {
             if let Some(d) = self.delayed.pop_front() {
-                self.deliver_full(d.to.as_deref(), &d.bytes);
+                self.deliver_full(&d.to, &d.bytes);
             }
         }
     }
 
-    fn deliver_full(&self, to: Option<&ClientEntry>, bytes: &Utf8Bytes) {
-        match to {
-            Some(entry) => {
-                let _ = self.manager.deliver(entry, Message::Text(bytes.clone()));
-            }
-            None => {
-                for viewer in &self.full {
-                    let _ = self.manager.deliver(viewer, Message::Text(bytes.clone()));
-                }
-            }
+    fn deliver_full(&self, to: &[Arc<ClientEntry>], bytes: &Utf8Bytes) {
+        for viewer in to {
+            let _ = self.manager.deliver(viewer, Message::Text(bytes.clone()));
         }
     }
 
