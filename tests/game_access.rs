@@ -697,3 +697,51 @@ async fn late_full_observer_with_delay_sees_increasing_seq() {
         "seq went back: {seqs:?}"
     );
 }
+
+/// A finished game stays `GAME_RETENTION_S`, then leaves the registry and closes its
+/// remaining connections with 4003.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finished_games_retire_after_the_retention() {
+    let hub = hub_with(&[
+        ("GAME_RETENTION_S", "1"),
+        ("WS_RATE_PER_SEC", "1000"),
+        ("WS_RATE_BURST", "1000"),
+    ])
+    .await;
+    let game = named_game(&hub, json!({})).await;
+    let c = client(&hub);
+    let mut ui = c
+        .connect_viewer("ui-retire", "ui", &game.game_id, None)
+        .await
+        .expect("ui");
+    for (i, s) in game.players.iter().enumerate() {
+        let mut a = c
+            .connect_agent(&game.game_id, &s.player_id, &s.token)
+            .await
+            .expect("connect");
+        tokio::spawn(async move { a.play(&mut RandomStrategy::new(i as u64), |_, _| {}).await });
+    }
+    wait_for(&mut ui, "game_over", |v| v["message_type"] == "game_over").await;
+    let (status, _) = http(&hub, "GET", &format!("/games/{}", game.game_id), None, None).await;
+    assert_eq!(status, 200, "still there right after the end");
+    let closed = loop {
+        match tokio::time::timeout(PATIENCE, next_frame(&mut ui))
+            .await
+            .expect("closed in time")
+        {
+            Ok(Some(_)) => continue,
+            Ok(None) => panic!("stream ended without a close frame"),
+            Err(e) => break e.to_string(),
+        }
+    };
+    assert!(closed.contains("4003"), "{closed}");
+    let (status, _) = http(&hub, "GET", &format!("/games/{}", game.game_id), None, None).await;
+    assert_eq!(status, 404);
+    let (_, list) = http(&hub, "GET", "/games", None, None).await;
+    assert!(
+        list.as_array()
+            .expect("list")
+            .iter()
+            .all(|g| g["game_id"] != game.game_id.as_str())
+    );
+}

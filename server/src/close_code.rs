@@ -17,6 +17,9 @@ pub enum CloseReason {
     SlowConsumer,
     /// 4002: nothing received for `WS_TIMEOUT` seconds. Reconnect.
     HeartbeatTimeout,
+    /// 4003: the game this connection was bound to ended and was removed
+    /// (`GAME_RETENTION_S` after its end). Do not reconnect to it.
+    GameRemoved,
 }
 
 impl CloseReason {
@@ -29,6 +32,7 @@ impl CloseReason {
             CloseReason::Replaced => 4000,
             CloseReason::SlowConsumer => 4001,
             CloseReason::HeartbeatTimeout => 4002,
+            CloseReason::GameRemoved => 4003,
         }
     }
 
@@ -41,6 +45,7 @@ impl CloseReason {
             CloseReason::Replaced => "replaced by a newer connection with the same client_id",
             CloseReason::SlowConsumer => "slow consumer: send queue full",
             CloseReason::HeartbeatTimeout => "heartbeat timeout",
+            CloseReason::GameRemoved => "game ended and was removed",
         }
     }
 

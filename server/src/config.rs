@@ -46,6 +46,9 @@ pub struct Config {
     /// that stops reading fills it quickly, its queue fills and it is cut (4001) instead of
     /// parking megabytes in kernel memory.
     pub ws_socket_sndbuf: usize,
+    /// Seconds a finished game stays listed and watchable (`GAME_RETENTION_S`, default 3600);
+    /// then it is removed and its remaining connections closed with 4003. At least 1.
+    pub game_retention_s: u64,
     /// How long shutdown waits for sockets to take their 1001 close, in ms
     /// (`WS_SHUTDOWN_GRACE_MS`, default 3000; the process exits within 5 s).
     pub ws_shutdown_grace_ms: u64,
@@ -70,6 +73,7 @@ impl Default for Config {
             ws_write_buffer: 4096,
             ws_backlog: 4096,
             ws_socket_sndbuf: 32 * 1024,
+            game_retention_s: 3600,
             ws_shutdown_grace_ms: 3000,
             hub_admin_token: None,
         }
@@ -132,6 +136,9 @@ impl Config {
             .is_some_and(|t| t.trim().len() < 8)
         {
             return fail("HUB_ADMIN_TOKEN", "must be at least 8 characters when set");
+        }
+        if self.game_retention_s == 0 {
+            return fail("GAME_RETENTION_S", "must be at least 1 (seconds)");
         }
         if self.ws_backlog == 0 {
             return fail("WS_BACKLOG", "must be at least 1");

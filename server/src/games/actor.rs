@@ -9,10 +9,11 @@
 //! count of hidden events (a wolf whisper, a night action) never shows through it. A message
 //! is serialized once per stream and the bytes shared by the stream's recipients.
 
-use super::registry::{GameShared, GameSummary};
+use super::registry::{GameRegistry, GameShared, GameSummary};
 use super::spec::GameSpec;
 use super::wire::{self, GAME_ENGINE_ID, Names};
 use crate::clock::now_epoch_s;
+use crate::close_code::CloseReason;
 use crate::connection_manager::{ClientEntry, ConnectionManager};
 use crate::shutdown::Shutdown;
 use axum::extract::ws::{Message, Utf8Bytes};
@@ -125,16 +126,37 @@ struct GameActor {
     deadlines: DelayQueue<engine::RequestId>,
     /// Each pending request's deadline key and epoch deadline.
     pending: HashMap<engine::RequestId, (delay_queue::Key, f64)>,
+    /// When the game ended; it retires `retention` later.
+    ended_at: Option<Instant>,
 }
 
-/// Runs a game until the hub shuts down.
+/// What an actor needs from the hub besides its game.
+#[derive(Debug)]
+pub struct ActorContext {
+    /// Delivery.
+    pub manager: ConnectionManager,
+    /// Stops the actor with the hub.
+    pub shutdown: Shutdown,
+    /// Where the game is listed; the actor removes it when it retires.
+    pub registry: GameRegistry,
+    /// How long a finished game stays before it retires.
+    pub retention: Duration,
+}
+
+/// Runs a game until the hub shuts down or, `retention` after its end, the game retires:
+/// it leaves the registry and its remaining connections are closed with 4003.
 pub async fn run(
     shared: Arc<GameShared>,
     spec: GameSpec,
-    manager: ConnectionManager,
     mut inbox: mpsc::Receiver<GameCommand>,
-    shutdown: Shutdown,
+    context: ActorContext,
 ) {
+    let ActorContext {
+        manager,
+        shutdown,
+        registry,
+        retention,
+    } = context;
     let span = info_span!("game", game_id = %shared.id);
     async move {
         let seats = spec.player_count;
@@ -154,13 +176,19 @@ pub async fn run(
             delayed: VecDeque::new(),
             deadlines: DelayQueue::new(),
             pending: HashMap::new(),
+            ended_at: None,
         };
         actor.publish();
         loop {
             let next_delayed = actor.delayed.front().map(|d| d.due);
+            let retire_at = actor.ended_at.map(|t| t + retention);
             tokio::select! {
                 biased;
                 _ = shutdown.triggered() => break,
+                _ = tokio::time::sleep_until(retire_at.unwrap_or_else(Instant::now)), if retire_at.is_some() => {
+                    actor.retire(&registry);
+                    break;
+                }
                 command = inbox.recv() => match command {
                     Some(c) => actor.handle(c),
                     None => break,
@@ -494,6 +522,9 @@ impl GameActor {
         if phase_changed {
             self.broadcast_states();
         }
+        if self.ended_at.is_none() && self.game.as_ref().is_some_and(Game::is_over) {
+            self.ended_at = Some(Instant::now());
+        }
         for request in requests {
             if self.pending.contains_key(&request.id) {
                 self.send_request(&request);
@@ -533,6 +564,21 @@ impl GameActor {
             .collect();
         for request in mine {
             self.send_request(&request);
+        }
+    }
+
+    /// Leaves the registry and closes every connection still attached to the game.
+    fn retire(&mut self, registry: &GameRegistry) {
+        info!("finished game retired");
+        registry.remove(&self.shared.id);
+        let attached = self
+            .agents
+            .iter()
+            .flatten()
+            .chain(&self.public)
+            .chain(&self.full);
+        for entry in attached {
+            entry.control.close(CloseReason::GameRemoved);
         }
     }
 

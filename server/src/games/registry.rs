@@ -157,6 +157,7 @@ impl GameRegistry {
         spec: GameSpec,
         manager: ConnectionManager,
         shutdown: Shutdown,
+        retention: std::time::Duration,
     ) -> CreatedGame {
         let n = self.created.fetch_add(1, Ordering::Relaxed) + 1;
         let game_id = format!("g{n}-{}", secret::short_id());
@@ -212,7 +213,13 @@ impl GameRegistry {
         });
         let observer_token = shared.observer_token.clone();
         self.write().insert(game_id.clone(), shared.clone());
-        tokio::spawn(actor::run(shared, spec, manager, inbox, shutdown));
+        let context = actor::ActorContext {
+            manager,
+            shutdown,
+            registry: self.clone(),
+            retention,
+        };
+        tokio::spawn(actor::run(shared, spec, inbox, context));
         CreatedGame {
             game_id,
             players,
@@ -247,6 +254,11 @@ impl GameRegistry {
             }
         };
         Ok((game, credentials))
+    }
+
+    /// Forgets a game (its actor calls this when it retires).
+    pub fn remove(&self, game_id: &str) {
+        self.write().remove(game_id);
     }
 
     /// A game by id.

@@ -64,9 +64,13 @@ async fn create(
         Ok(s) => s,
         Err(reason) => return error(StatusCode::BAD_REQUEST, reason),
     };
-    let created = state
-        .games
-        .create(spec, state.manager.clone(), state.shutdown.clone());
+    let retention = std::time::Duration::from_secs(state.config.game_retention_s);
+    let created = state.games.create(
+        spec,
+        state.manager.clone(),
+        state.shutdown.clone(),
+        retention,
+    );
     (StatusCode::CREATED, Json(created)).into_response()
 }
 
