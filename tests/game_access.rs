@@ -226,6 +226,27 @@ async fn admin_token_guards_game_creation() {
     }
 }
 
+type BotResult = Result<werewolf_schemas::GameOverBody, werewolf_hub::client::ClientError>;
+
+/// Seats a random bot on every seat from `skip` on; returns their tasks.
+async fn spawn_bots(
+    c: &Hub,
+    game: &werewolf_hub::client::CreatedGame,
+    skip: usize,
+) -> Vec<tokio::task::JoinHandle<BotResult>> {
+    let mut bots = Vec::new();
+    for (i, s) in game.players.iter().enumerate().skip(skip) {
+        let mut a = c
+            .connect_agent(&game.game_id, &s.player_id, &s.token)
+            .await
+            .expect("connect");
+        bots.push(tokio::spawn(async move {
+            a.play(&mut RandomStrategy::new(i as u64), |_, _| {}).await
+        }));
+    }
+    bots
+}
+
 /// Reads the agents' sockets in turn until one of them gets an `action_request`.
 async fn first_request(agents: &mut [werewolf_hub::client::Agent]) -> (usize, Value) {
     let deadline = tokio::time::Instant::now() + PATIENCE;
@@ -430,16 +451,7 @@ async fn timeouts_apply_defaults_and_the_game_ends() {
         )
         .await
         .expect("c");
-    let mut tasks = Vec::new();
-    for (i, s) in game.players.iter().enumerate().skip(1) {
-        let mut a = c
-            .connect_agent(&game.game_id, &s.player_id, &s.token)
-            .await
-            .expect("connect");
-        tasks.push(tokio::spawn(async move {
-            a.play(&mut RandomStrategy::new(i as u64), |_, _| {}).await
-        }));
-    }
+    let tasks = spawn_bots(&c, &game, 1).await;
     let timed_out = wait_for(&mut silent.ws, "a timeout", |v| {
         v["message_type"] == "action_result" && v["result"] == "timed_out"
     })
@@ -540,13 +552,7 @@ async fn full_view_is_delayed_behind_the_public_one() {
             }
         });
     }
-    for (i, s) in game.players.iter().enumerate() {
-        let mut a = c
-            .connect_agent(&game.game_id, &s.player_id, &s.token)
-            .await
-            .expect("connect");
-        tokio::spawn(async move { a.play(&mut RandomStrategy::new(i as u64), |_, _| {}).await });
-    }
+    let _bots = spawn_bots(&c, &game, 0).await;
     let first = tokio::time::timeout(Duration::from_secs(60), rx.recv())
         .await
         .expect("ends")
@@ -588,16 +594,7 @@ async fn python_agent_example_plays_a_full_game() {
             "3",
         ])
         .output();
-    let mut bots = Vec::new();
-    for (i, s) in game.players.iter().enumerate().skip(1) {
-        let mut a = c
-            .connect_agent(&game.game_id, &s.player_id, &s.token)
-            .await
-            .expect("connect");
-        bots.push(tokio::spawn(async move {
-            a.play(&mut RandomStrategy::new(i as u64), |_, _| {}).await
-        }));
-    }
+    let bots = spawn_bots(&c, &game, 1).await;
     let out = tokio::time::timeout(Duration::from_secs(60), python)
         .await
         .expect("python ends")
@@ -665,13 +662,7 @@ async fn late_full_observer_with_delay_sees_increasing_seq() {
         .connect_viewer("ui-late", "ui", &game.game_id, None)
         .await
         .expect("ui");
-    for (i, s) in game.players.iter().enumerate() {
-        let mut a = c
-            .connect_agent(&game.game_id, &s.player_id, &s.token)
-            .await
-            .expect("connect");
-        tokio::spawn(async move { a.play(&mut RandomStrategy::new(i as u64), |_, _| {}).await });
-    }
+    let _bots = spawn_bots(&c, &game, 0).await;
     // join once the game is under way
     wait_for(&mut ui, "a talk", |v| v["message_type"] == "agent_message").await;
     let mut full = c
@@ -714,13 +705,7 @@ async fn finished_games_retire_after_the_retention() {
         .connect_viewer("ui-retire", "ui", &game.game_id, None)
         .await
         .expect("ui");
-    for (i, s) in game.players.iter().enumerate() {
-        let mut a = c
-            .connect_agent(&game.game_id, &s.player_id, &s.token)
-            .await
-            .expect("connect");
-        tokio::spawn(async move { a.play(&mut RandomStrategy::new(i as u64), |_, _| {}).await });
-    }
+    let _bots = spawn_bots(&c, &game, 0).await;
     wait_for(&mut ui, "game_over", |v| v["message_type"] == "game_over").await;
     let (status, _) = http(&hub, "GET", &format!("/games/{}", game.game_id), None, None).await;
     assert_eq!(status, 200, "still there right after the end");
