@@ -213,7 +213,9 @@ impl<'a> Reader<'a> {
         loop {
             tokio::select! {
                 biased;
-                _ = control.cancelled() => return "closed by server",
+                // With a server reason, the caller reports that reason; without one the writer
+                // saw the socket fail (the peer went away mid-write).
+                _ = control.cancelled() => return "connection lost",
                 _ = heartbeat.tick() => {
                     if last_seen.elapsed() >= timeout {
                         control.close(CloseReason::HeartbeatTimeout);
@@ -242,7 +244,7 @@ impl<'a> Reader<'a> {
                         Message::Close(_) => return "closed by client",
                     }
                     if control.is_cancelled() {
-                        return "closed by server";
+                        return "connection lost";
                     }
                 }
             }
