@@ -8,5 +8,7 @@
 //! The hub itself lives in `werewolf-server`; the wire types in `werewolf-schemas`; the rules
 //! in `werewolf-engine`. This crate's binary (`werewolf-hub`) runs the hub or `simulate`.
 
+#![warn(missing_docs)]
+
 pub mod client;
 pub mod loadgen;

@@ -20,6 +20,8 @@
 //! {"message_type":"ping","client_id":"ui_1","timestamp":1706580000.0}
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod client_type;
 pub mod error;
 pub mod game;
