@@ -283,47 +283,48 @@ async fn impersonation_is_refused() {
     let gid = &game.game_id;
     let (p0, p1) = (&game.players[0], &game.players[1]);
 
-    let (status, body) = refused(ws_url(
-        &hub,
-        &p0.player_id,
-        &format!("client_type=agent&game_id={gid}&token=bad"),
-    ))
-    .await;
-    assert_eq!(status, 401, "{body}");
-    let (status, _) = refused(ws_url(
-        &hub,
-        &p0.player_id,
-        &format!("client_type=agent&game_id={gid}"),
-    ))
-    .await;
-    assert_eq!(status, 401, "missing token");
-    let (status, _) = refused(ws_url(
-        &hub,
-        &p0.player_id,
-        &format!("client_type=agent&game_id={gid}&token={}", p1.token),
-    ))
-    .await;
-    assert_eq!(status, 401, "another seat's token");
-    let (status, body) = refused(ws_url(
-        &hub,
-        "mallory",
-        &format!("client_type=agent&game_id={gid}&token={}", p0.token),
-    ))
-    .await;
-    assert_eq!(
-        status, 403,
-        "client_id must be the seat's player_id: {body}"
-    );
-    let (status, _) = refused(ws_url(
-        &hub,
-        "obs",
-        &format!("client_type=observer&game_id={gid}&token=guess"),
-    ))
-    .await;
-    assert_eq!(status, 401, "wrong observer token");
-    let (status, _) = refused(ws_url(&hub, "ui", "client_type=ui&game_id=nope")).await;
-    assert_eq!(status, 404);
-
+    let cases: [(&str, String, u16, &str); 6] = [
+        (
+            &p0.player_id,
+            format!("client_type=agent&game_id={gid}&token=bad"),
+            401,
+            "wrong token",
+        ),
+        (
+            &p0.player_id,
+            format!("client_type=agent&game_id={gid}"),
+            401,
+            "missing token",
+        ),
+        (
+            &p0.player_id,
+            format!("client_type=agent&game_id={gid}&token={}", p1.token),
+            401,
+            "another seat's token",
+        ),
+        (
+            "mallory",
+            format!("client_type=agent&game_id={gid}&token={}", p0.token),
+            403,
+            "client_id must be the seat's player_id",
+        ),
+        (
+            "obs",
+            format!("client_type=observer&game_id={gid}&token=guess"),
+            401,
+            "wrong observer token",
+        ),
+        (
+            "ui",
+            "client_type=ui&game_id=nope".to_owned(),
+            404,
+            "unknown game",
+        ),
+    ];
+    for (client_id, query, expected, why) in cases {
+        let (status, body) = refused(ws_url(&hub, client_id, &query)).await;
+        assert_eq!(status, expected, "{why}: {body}");
+    }
     // seated agents: acting for another seat, answering another's request
     let c = client(&hub);
     let mut agents = Vec::new();

@@ -197,13 +197,7 @@ impl Game {
     /// [`ActionError::NotAWerewolf`], [`ActionError::WrongPhase`], [`ActionError::EmptyText`],
     /// [`ActionError::TextTooLong`]; on error nothing changed.
     pub fn whisper(&mut self, seat: Seat, text: impl Into<String>) -> Result<Outputs, ActionError> {
-        if self.winner.is_some() {
-            return Err(ActionError::GameOver);
-        }
-        let player = self
-            .players
-            .get(seat.index())
-            .ok_or(ActionError::UnknownSeat(seat))?;
+        let player = self.player_in_play(seat)?;
         if !player.alive {
             return Err(ActionError::DeadActor(seat));
         }
@@ -578,14 +572,18 @@ impl Game {
         }
     }
 
-    fn check_request(&self, seat: Seat, id: RequestId) -> Result<usize, ActionError> {
+    /// The checks every input starts with, in order: the game is not over, the seat exists.
+    fn player_in_play(&self, seat: Seat) -> Result<&Player, ActionError> {
         if self.winner.is_some() {
             return Err(ActionError::GameOver);
         }
-        let player = self
-            .players
+        self.players
             .get(seat.index())
-            .ok_or(ActionError::UnknownSeat(seat))?;
+            .ok_or(ActionError::UnknownSeat(seat))
+    }
+
+    fn check_request(&self, seat: Seat, id: RequestId) -> Result<usize, ActionError> {
+        let player = self.player_in_play(seat)?;
         let index = self.pending.iter().position(|r| r.id == id);
         let own_shot = index.is_some_and(|i| {
             let r = &self.pending[i];

@@ -133,6 +133,20 @@ pub fn event_message(
             has_poison: None,
         }
     };
+    // A seer's or medium's reading: werewolf or human (the possessed reads human).
+    let reading = |kind: ResultKind, target: engine::Seat, is_werewolf: bool| {
+        let value = if is_werewolf {
+            ResultValue::Werewolf
+        } else {
+            ResultValue::Human
+        };
+        engine_frame(ServerMessage::ActionResult(result(
+            kind,
+            None,
+            Some(names.id(target)),
+            value,
+        )))
+    };
     match kind {
         E::GameStarted { .. } | E::RoleAssigned { .. } | E::NightOutcome { .. } => None,
         E::PhaseChanged {
@@ -239,30 +253,12 @@ pub fn event_message(
             target,
             is_werewolf,
             ..
-        } => engine_frame(ServerMessage::ActionResult(result(
-            ResultKind::Divine,
-            None,
-            Some(names.id(*target)),
-            if *is_werewolf {
-                ResultValue::Werewolf
-            } else {
-                ResultValue::Human
-            },
-        ))),
+        } => reading(ResultKind::Divine, *target, *is_werewolf),
         E::MediumResult {
             target,
             is_werewolf,
             ..
-        } => engine_frame(ServerMessage::ActionResult(result(
-            ResultKind::Medium,
-            None,
-            Some(names.id(*target)),
-            if *is_werewolf {
-                ResultValue::Werewolf
-            } else {
-                ResultValue::Human
-            },
-        ))),
+        } => reading(ResultKind::Medium, *target, *is_werewolf),
         E::WitchSees {
             victim,
             can_save,
