@@ -15,6 +15,9 @@
 //!   generator's) has one task per socket reading `--bytes` bytes, and records when the
 //!   last one is complete.
 //!
+//! With `--no-read` the receiver connects and never reads, which leaves the sender's own
+//! cost: what the hub could reach if the readers were on other cores.
+//!
 //! One JSON line per run: `{"scenario":"loopback_floor","clients":…,"bytes":…,
 //! "sender_threads":…,"send_ms":…,"last_delivery_ms":…,"p50_ms":…}`.
 //!
@@ -47,6 +50,10 @@ struct Flags {
     /// Runs, one JSON line each.
     #[arg(long, default_value_t = 1)]
     runs: usize,
+    /// Connect but never read: `send_ms` is then the sender's cost alone (the kernel still
+    /// queues every byte at the receiving socket), with no reader competing for the cores.
+    #[arg(long)]
+    no_read: bool,
     /// Internal: run as the sender child.
     #[arg(long, hide = true)]
     sender: bool,
@@ -142,12 +149,16 @@ fn receiver(flags: &Flags) -> Fallible {
 
     let runtime = tokio::runtime::Runtime::new()?;
     let bytes = flags.bytes.max(8);
-    let (arrivals, t0) = runtime.block_on(async {
+    let (arrivals, t0, idle) = runtime.block_on(async {
         let mut sockets = Vec::with_capacity(flags.clients);
         for _ in 0..flags.clients {
             sockets.push(tokio::net::TcpStream::connect(("127.0.0.1", port)).await?);
         }
         let t0 = Arc::new(AtomicU64::new(0));
+        if flags.no_read {
+            writeln!(child_in, "go")?;
+            return Ok((Vec::new(), 0, Some(sockets)));
+        }
         let tasks: Vec<_> = sockets
             .into_iter()
             .map(|mut socket| {
@@ -170,10 +181,11 @@ fn receiver(flags: &Flags) -> Fallible {
                 arrivals.push(at);
             }
         }
-        Ok::<_, Box<dyn std::error::Error>>((arrivals, t0.load(Ordering::Relaxed)))
+        Ok::<_, Box<dyn std::error::Error>>((arrivals, t0.load(Ordering::Relaxed), None))
     })?;
     line.clear();
     child_out.read_line(&mut line)?;
+    drop(idle);
     let mut fields = line.split_whitespace();
     let send_ms: f64 = fields.next().ok_or("sender said nothing")?.parse()?;
     let send_failures: u64 = fields.next().unwrap_or("0").parse()?;
