@@ -11,6 +11,7 @@
 
 use super::registry::{GameRegistry, GameShared, GameSummary};
 use super::spec::GameSpec;
+use super::stamped::SeqStamped;
 use super::wire::{self, GAME_ENGINE_ID, Names};
 use crate::clock::now_epoch_s;
 use crate::close_code::CloseReason;
@@ -719,36 +720,48 @@ impl GameActor {
         );
     }
 
-    /// Sends one message to the given streams, stamping each stream's next `seq` and
-    /// serializing once per stream.
+    /// Sends one message to the given streams, each with its next `seq`. The message is
+    /// serialized once, and only if someone watches one of the streams; a stream's `seq`
+    /// advances whether or not anyone watches it.
     fn route(&mut self, message: ServerMessage, client_id: &str, route: Route<'_>) {
+        let seats_watched = route
+            .seats
+            .iter()
+            .any(|&s| self.agents.get(s).is_some_and(Option::is_some));
+        let public_watched = route.public && !self.public.is_empty();
+        let full_watched = route.full && !self.full.is_empty();
+        let stamped = (seats_watched || public_watched || full_watched)
+            .then(|| SeqStamped::new(message, client_id));
         for &seat in route.seats {
-            self.send_seat(seat, message.clone(), client_id);
+            let Some(seq) = self.seat_seq.get_mut(seat) else {
+                continue;
+            };
+            *seq += 1;
+            if let (Some(agent), Some(stamped)) = (&self.agents[seat], &stamped) {
+                let _ = self
+                    .manager
+                    .deliver(agent, Message::Text(stamped.with_seq(*seq)));
+            }
         }
-        // A stream's seq advances whether or not anyone watches it; the frame is only
-        // serialized when someone does.
         if route.public {
             self.public_seq += 1;
-            if !self.public.is_empty() {
-                let mut m = message.clone();
-                wire::set_seq(&mut m, self.public_seq);
-                let bytes = encode(m, client_id);
-                for viewer in &self.public {
-                    let _ = self.manager.deliver(viewer, Message::Text(bytes.clone()));
-                }
-            }
         }
         if route.full {
             self.full_seq += 1;
-            if !self.full.is_empty() {
-                let mut m = message;
-                wire::set_seq(&mut m, self.full_seq);
-                let bytes = encode(m, client_id);
-                if self.spec.observer_delay.is_zero() {
-                    self.deliver_full(&self.full, &bytes);
-                } else {
-                    self.push_full(self.full.clone(), bytes);
-                }
+        }
+        let Some(stamped) = stamped else { return };
+        if public_watched {
+            let bytes = stamped.with_seq(self.public_seq);
+            for viewer in &self.public {
+                let _ = self.manager.deliver(viewer, Message::Text(bytes.clone()));
+            }
+        }
+        if full_watched {
+            let bytes = stamped.with_seq(self.full_seq);
+            if self.spec.observer_delay.is_zero() {
+                self.deliver_full(&self.full, &bytes);
+            } else {
+                self.push_full(self.full.clone(), bytes);
             }
         }
     }

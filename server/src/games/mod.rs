@@ -6,12 +6,14 @@
 //! - [`wire`]: engine events → wire messages (pure).
 //! - [`rest`]: the HTTP routes.
 //! - [`secret`]: tokens and constant-time comparison.
+//! - [`stamped`]: one serialization of a message shared by streams with their own `seq`.
 
 pub mod actor;
 pub mod registry;
 pub mod rest;
 pub mod secret;
 pub mod spec;
+pub mod stamped;
 pub mod wire;
 
 pub use actor::{GameCommand, Member};
