@@ -15,6 +15,8 @@ use crate::clock::now_epoch_s;
 
 /// The placeholder `seq` the message is serialized with; it never reaches a client.
 const SENTINEL: u64 = u64::MAX;
+/// The key the number follows.
+const SEQ_KEY: &str = "\"seq\":";
 /// `"seq":` followed by the sentinel, as serde_json writes it.
 const SENTINEL_FIELD: &str = "\"seq\":18446744073709551615";
 
@@ -39,13 +41,10 @@ impl SeqStamped {
         }
         .to_json();
         match find_seq_field(&json) {
-            Some(at) => {
-                let number = at + SENTINEL_FIELD.len() - "18446744073709551615".len();
-                SeqStamped {
-                    head: json[..number].to_owned(),
-                    tail: json[at + SENTINEL_FIELD.len()..].to_owned(),
-                }
-            }
+            Some(at) => SeqStamped {
+                head: json[..at + SEQ_KEY.len()].to_owned(),
+                tail: json[at + SENTINEL_FIELD.len()..].to_owned(),
+            },
             None => SeqStamped {
                 head: json,
                 tail: String::new(),
@@ -95,6 +94,11 @@ mod tests {
 
     fn parsed(bytes: &Utf8Bytes) -> serde_json::Value {
         serde_json::from_str(bytes.as_str()).expect("valid JSON")
+    }
+
+    #[test]
+    fn the_sentinel_field_is_what_serde_json_writes() {
+        assert_eq!(SENTINEL_FIELD, format!("{SEQ_KEY}{SENTINEL}"));
     }
 
     #[test]
