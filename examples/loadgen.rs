@@ -26,7 +26,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 use werewolf_hub::loadgen::{
-    self, BurstOpts, ConnectOpts, GamesOpts, RelayOpts, Report, SlowOpts, Target,
+    self, BurstOpts, ConnectOpts, GamesOpts, RelayOpts, Report, SlowOpts, Target, raise_nofile,
 };
 
 /// Which scenario to run.
@@ -328,27 +328,6 @@ async fn run(args: &Args, target: &Target) -> Result<Report, loadgen::LoadError>
             loadgen::connect(target, &o).await
         }
     }
-}
-
-/// Raises the soft `RLIMIT_NOFILE` to the hard limit; returns the new (soft, hard).
-fn raise_nofile() -> Option<(libc::rlim_t, libc::rlim_t)> {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
-            return None;
-        }
-        if limit.rlim_cur < limit.rlim_max {
-            limit.rlim_cur = limit.rlim_max;
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
-                return None;
-            }
-        }
-    }
-    Some((limit.rlim_cur, limit.rlim_max))
 }
 
 /// `ws://host:port/...`, `http://host:port` or `host:port` → a socket address.

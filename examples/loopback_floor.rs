@@ -34,6 +34,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
 use tokio::io::AsyncReadExt;
+use werewolf_hub::loadgen::raise_nofile;
 
 /// Flags; the defaults mirror `loadgen --scenario burst --games 1000 --observers 5`.
 #[derive(Debug, Parser)]
@@ -67,7 +68,8 @@ fn epoch_ns() -> u64 {
 
 fn main() -> ExitCode {
     let flags = Flags::parse();
-    raise_nofile();
+    // Each side holds `clients` sockets.
+    let _ = raise_nofile();
     let result = if flags.sender {
         sender(&flags)
     } else {
@@ -216,19 +218,4 @@ fn receiver(flags: &Flags) -> Fallible {
         })
     );
     Ok(())
-}
-
-/// Raises the soft `RLIMIT_NOFILE` to the hard limit (each side holds `clients` sockets).
-fn raise_nofile() {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
-            limit.rlim_cur = limit.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
-        }
-    }
 }

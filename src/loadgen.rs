@@ -2168,6 +2168,27 @@ pub async fn connect(target: &Target, opts: &ConnectOpts) -> Result<Report, Load
     Ok(report)
 }
 
+/// Raises the soft `RLIMIT_NOFILE` to the hard limit; returns the new (soft, hard).
+pub fn raise_nofile() -> Option<(libc::rlim_t, libc::rlim_t)> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return None;
+        }
+        if limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max;
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                return None;
+            }
+        }
+    }
+    Some((limit.rlim_cur, limit.rlim_max))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -737,7 +737,7 @@ impl GameActor {
                 continue;
             };
             *seq += 1;
-            if let (Some(agent), Some(stamped)) = (&self.agents[seat], &stamped) {
+            if let (Some(Some(agent)), Some(stamped)) = (self.agents.get(seat), &stamped) {
                 let _ = self
                     .manager
                     .deliver(agent, Message::Text(stamped.with_seq(*seq)));
