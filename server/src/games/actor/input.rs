@@ -1,0 +1,118 @@
+//! Input from seats: `player_action` and `agent_message`, checked and fed to the engine.
+
+use super::*;
+
+impl GameActor {
+    pub(super) fn player_action(
+        &mut self,
+        seat: usize,
+        action: &PlayerActionIn,
+    ) -> Result<(), (ErrorCode, String)> {
+        let game = self.game.as_ref().ok_or((
+            ErrorCode::InvalidAction,
+            "the game has not started".to_owned(),
+        ))?;
+        let kind = action.action;
+        let request = self.resolve_request(game, seat, action.request_id.as_deref(), kind)?;
+        let target = match action.target.as_deref() {
+            None => None,
+            Some(id) => Some(self.seat_of(id).ok_or_else(|| {
+                (
+                    ErrorCode::InvalidAction,
+                    format!("unknown target `{id}`: not a player of this game"),
+                )
+            })?),
+        };
+        let text = None; // a talk via player_action is a skip; text comes in agent_message
+        let engine_action =
+            wire::engine_action(action.action, target, action.save.unwrap_or(false), text);
+        self.act(seat, request, engine_action)
+    }
+
+    pub(super) fn say(
+        &mut self,
+        seat: usize,
+        message: AgentMessageIn,
+    ) -> Result<(), (ErrorCode, String)> {
+        let game = self.game.as_mut().ok_or((
+            ErrorCode::InvalidAction,
+            "the game has not started".to_owned(),
+        ))?;
+        if message.channel == Some(werewolf_schemas::Channel::Wolves) {
+            let outputs = game
+                .whisper(Seat(seat as u8), message.message_text)
+                .map_err(|e| (ErrorCode::InvalidAction, e.to_string()))?;
+            self.process(outputs, false);
+            return Ok(());
+        }
+        let game = self.game.as_ref().ok_or((
+            ErrorCode::InvalidAction,
+            "the game has not started".to_owned(),
+        ))?;
+        let request = self.resolve_request(
+            game,
+            seat,
+            message.request_id.as_deref(),
+            engine::ActionKind::Talk,
+        )?;
+        self.act(
+            seat,
+            request,
+            engine::Action::Talk(Some(message.message_text)),
+        )
+    }
+
+    /// The request an action answers: the given id, or the seat's only pending request of
+    /// that kind when the id is omitted.
+    pub(super) fn resolve_request(
+        &self,
+        game: &Game,
+        seat: usize,
+        request_id: Option<&str>,
+        kind: engine::ActionKind,
+    ) -> Result<engine::RequestId, (ErrorCode, String)> {
+        match request_id {
+            Some(text) => wire::parse_request_id(text).ok_or_else(|| {
+                (
+                    ErrorCode::InvalidAction,
+                    format!("unknown request_id `{text}`"),
+                )
+            }),
+            None => {
+                let mine: Vec<_> = game
+                    .pending_requests()
+                    .iter()
+                    .filter(|r| r.seat.index() == seat && r.kind == kind)
+                    .collect();
+                match mine.as_slice() {
+                    [only] => Ok(only.id),
+                    [] => Err((
+                        ErrorCode::InvalidAction,
+                        format!("no pending `{}` request for you", kind.name()),
+                    )),
+                    _ => Err((
+                        ErrorCode::InvalidAction,
+                        "several requests pending: give request_id".to_owned(),
+                    )),
+                }
+            }
+        }
+    }
+
+    pub(super) fn act(
+        &mut self,
+        seat: usize,
+        request: engine::RequestId,
+        action: engine::Action,
+    ) -> Result<(), (ErrorCode, String)> {
+        let game = self.game.as_mut().ok_or((
+            ErrorCode::InvalidAction,
+            "the game has not started".to_owned(),
+        ))?;
+        let outputs = game
+            .act(Seat(seat as u8), request, action)
+            .map_err(|e| (ErrorCode::InvalidAction, e.to_string()))?;
+        self.process(outputs, false);
+        Ok(())
+    }
+}
