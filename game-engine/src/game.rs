@@ -530,6 +530,19 @@ impl Game {
         }
     }
 
+    /// Ends the game now with [`Winner::Aborted`] (the server's rule for a game whose players
+    /// all left): every pending request is cancelled, the phase becomes `ended` and
+    /// `game_over` reveals the roles. An input like any other, so replays stay exact.
+    /// Error: [`ActionError::GameOver`] if it had already ended; then nothing changed.
+    pub fn abort(&mut self) -> Result<Outputs, ActionError> {
+        if self.winner.is_some() {
+            return Err(ActionError::GameOver);
+        }
+        let mut out = Vec::with_capacity(2 + self.pending.len());
+        self.end(Winner::Aborted, &mut out);
+        Ok(out)
+    }
+
     fn end(&mut self, winner: Winner, out: &mut Outputs) {
         self.winner = Some(winner);
         self.stage = Stage::Ended;

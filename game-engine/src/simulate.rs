@@ -211,7 +211,8 @@ pub fn simulate_config(base: &GameConfig, games: u64, seed: u64) -> Result<SimSu
             Some(Winner::Villagers) => summary.villager_wins += 1,
             Some(Winner::Werewolves) => summary.werewolf_wins += 1,
             Some(Winner::Draw) => summary.draws += 1,
-            None => summary.unfinished += 1,
+            // Bots never abandon a game; were one aborted, it is no result.
+            Some(Winner::Aborted) | None => summary.unfinished += 1,
         }
         total_days += u64::from(record.days);
         summary.illegal_bot_actions += record.illegal_bot_actions;

@@ -177,6 +177,7 @@ impl Checker {
                     prop_assert!(wolves > 0 && wolves < others);
                     prop_assert_eq!(game.day(), game.config().max_days);
                 }
+                Winner::Aborted => prop_assert!(false, "bots never abort a game"),
             }
             prop_assert!(game.pending_requests().is_empty());
         } else {

@@ -1532,3 +1532,32 @@ fn errors_read_well() {
         assert_eq!(serde_json::to_value(kind).unwrap(), kind.name());
     }
 }
+
+// ----- abort -----
+
+#[test]
+fn an_aborted_game_cancels_every_request_and_reveals_the_roles() {
+    let mut t = preset("classic9", 4);
+    let pending: Vec<RequestId> = t.game.pending_requests().iter().map(|r| r.id).collect();
+    assert!(!pending.is_empty(), "night 1 has requests");
+    let out = t.game.abort().expect("a running game can be aborted");
+    let cancelled: Vec<RequestId> = out
+        .iter()
+        .filter_map(|o| match o {
+            Output::Closed(c) if c.reason == CloseReason::Cancelled => Some(c.id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(cancelled, pending, "every pending request is cancelled");
+    let over = events_of(&out)
+        .into_iter()
+        .find_map(|e| match &e.kind {
+            EventKind::GameOver { winner, roles, .. } => Some((*winner, roles.len())),
+            _ => None,
+        })
+        .expect("game_over");
+    assert_eq!(over, (Winner::Aborted, 9));
+    assert!(t.game.is_over() && t.game.pending_requests().is_empty());
+    assert_eq!(t.game.winner(), Some(Winner::Aborted));
+    assert_eq!(t.game.abort().unwrap_err(), ActionError::GameOver);
+}

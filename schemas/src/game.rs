@@ -219,10 +219,14 @@ pub enum Winner {
     Werewolves,
     /// Neither side had won when the day limit (the game's `max_days`) ran out.
     Draw,
+    /// Nobody won: the hub ended the game because every seat's agent had been offline for
+    /// `GAME_ABANDON_S`. Not a result: leave it out of win-rate statistics.
+    Aborted,
 }
 
 impl Winner {
-    /// Whether a player with `role` is on the winning side (always false for a draw).
+    /// Whether a player with `role` is on the winning side (always false for a draw or an
+    /// aborted game).
     #[must_use]
     pub fn includes(self, role: Role) -> bool {
         matches!(

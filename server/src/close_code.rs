@@ -6,6 +6,12 @@
 pub enum CloseReason {
     /// 1001: the server is shutting down. Reconnect with backoff.
     ServerShutdown,
+    /// 1002: the client broke the WebSocket protocol (RFC 6455): reserved bits or opcodes,
+    /// an unmasked frame, a fragmented or oversized control frame, a continuation without a
+    /// start. Fix the client.
+    ProtocolError,
+    /// 1007: a text message that is not valid UTF-8. Fix the client.
+    InvalidPayload,
     /// 1008: policy violation (sustained rate-limit abuse). Do not reconnect unchanged.
     PolicyViolation,
     /// 1009: a message exceeded `WS_MAX_MESSAGE_BYTES`. Do not resend it.
@@ -17,6 +23,9 @@ pub enum CloseReason {
     SlowConsumer,
     /// 4002: nothing received for `WS_TIMEOUT` seconds. Reconnect.
     HeartbeatTimeout,
+    /// 4004: between the check before the upgrade and the upgrade itself, another
+    /// connection with a different credential took this client_id. Do not reconnect unchanged.
+    IdTaken,
     /// 4003: the game this connection was bound to ended and was removed
     /// (`GAME_RETENTION_S` after its end). Do not reconnect to it.
     GameRemoved,
@@ -27,12 +36,15 @@ impl CloseReason {
     pub fn code(self) -> u16 {
         match self {
             CloseReason::ServerShutdown => 1001,
+            CloseReason::ProtocolError => 1002,
+            CloseReason::InvalidPayload => 1007,
             CloseReason::PolicyViolation => 1008,
             CloseReason::MessageTooBig => 1009,
             CloseReason::Replaced => 4000,
             CloseReason::SlowConsumer => 4001,
             CloseReason::HeartbeatTimeout => 4002,
             CloseReason::GameRemoved => 4003,
+            CloseReason::IdTaken => 4004,
         }
     }
 
@@ -40,12 +52,15 @@ impl CloseReason {
     pub fn text(self) -> &'static str {
         match self {
             CloseReason::ServerShutdown => "server shutting down",
+            CloseReason::ProtocolError => "protocol error",
+            CloseReason::InvalidPayload => "invalid UTF-8 in a text message",
             CloseReason::PolicyViolation => "rate limit abuse",
             CloseReason::MessageTooBig => "message too big",
             CloseReason::Replaced => "replaced by a newer connection with the same client_id",
             CloseReason::SlowConsumer => "slow consumer: send queue full",
             CloseReason::HeartbeatTimeout => "heartbeat timeout",
             CloseReason::GameRemoved => "game ended and was removed",
+            CloseReason::IdTaken => "client_id held by a connection with another credential",
         }
     }
 

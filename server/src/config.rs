@@ -55,6 +55,18 @@ pub struct Config {
     /// When set (`HUB_ADMIN_TOKEN`), `POST /games` and `POST /games/{id}/start` require
     /// `Authorization: Bearer <it>`; unset → open (the development default).
     pub hub_admin_token: Option<String>,
+    /// Seconds an HTTP request may take to send its complete headers
+    /// (`HTTP_HEADER_TIMEOUT_S`, default 10); a slower one (slowloris) is closed. ≥ 1.
+    pub http_header_timeout_s: u64,
+    /// Most live WebSocket connections (`WS_MAX_CONNECTIONS`, default 100000); an upgrade over
+    /// the cap is refused with HTTP 503. ≥ 1.
+    pub ws_max_connections: usize,
+    /// Seconds after which a started game whose seats are all offline ends as `aborted`
+    /// (`GAME_ABANDON_S`, default 600). ≥ 1.
+    pub game_abandon_s: u64,
+    /// Serve `GET /echo`, a WebSocket echo peer over the hub's socket stack, for conformance
+    /// suites (`WS_ECHO`, default false).
+    pub ws_echo: bool,
 }
 
 impl Default for Config {
@@ -76,6 +88,10 @@ impl Default for Config {
             game_retention_s: 3600,
             ws_shutdown_grace_ms: 3000,
             hub_admin_token: None,
+            http_header_timeout_s: 10,
+            ws_max_connections: 100_000,
+            game_abandon_s: 600,
+            ws_echo: false,
         }
     }
 }
@@ -149,6 +165,15 @@ impl Config {
                 "must be 0 (OS default) or at least 4096",
             );
         }
+        if self.http_header_timeout_s == 0 {
+            return fail("HTTP_HEADER_TIMEOUT_S", "must be at least 1 (seconds)");
+        }
+        if self.ws_max_connections == 0 {
+            return fail("WS_MAX_CONNECTIONS", "must be at least 1");
+        }
+        if self.game_abandon_s == 0 {
+            return fail("GAME_ABANDON_S", "must be at least 1 (seconds)");
+        }
         if self.ws_read_buffer < 512 {
             return fail("WS_READ_BUFFER", "must be at least 512");
         }
@@ -172,6 +197,17 @@ impl Config {
     /// Interval of the server's pings.
     pub fn ping_interval(&self) -> Duration {
         Duration::from_secs(self.ws_ping_interval)
+    }
+
+    /// Time an HTTP request gets to send its headers.
+    pub fn header_timeout(&self) -> Duration {
+        Duration::from_secs(self.http_header_timeout_s)
+    }
+
+    /// Longest talk or whisper a game may allow, in chars: what fits in one inbound message
+    /// (4 UTF-8 bytes per char, 1 KiB for the rest of the frame).
+    pub fn max_message_chars(&self) -> usize {
+        self.ws_max_message_bytes.saturating_sub(1024) / 4
     }
 
     /// Grace given to sockets on shutdown.

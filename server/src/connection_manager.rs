@@ -37,6 +37,12 @@ pub struct ClientEntry {
     /// Not bound to a game: receives the lobby relay and `disconnection` notices. Game-bound
     /// connections hear only their game.
     pub lobby: bool,
+    /// What the connection proved when it was accepted; only a connection with the same
+    /// credential may replace it.
+    pub credential: Credential,
+    /// Where this connection's frames are counted: the hub's live counters, or a game's
+    /// until that game ends (a seat's or the full view's traffic would reveal night actions).
+    pub traffic: Arc<Traffic>,
     /// Frames waiting for this socket's writer; bounded by `WS_SEND_QUEUE`.
     queue: mpsc::Sender<Message>,
     /// How this connection is told to end, and why.
@@ -97,6 +103,114 @@ impl ConnectionControl {
     }
 }
 
+/// What a connection proved when it connected. A `client_id` held by a live connection can
+/// be taken over only by a connection with an equal credential (a reconnect); the lobby and
+/// public viewers are anonymous, so anonymous connections replace each other as in seed 004.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Credential {
+    /// No token: lobby clients and public viewers.
+    #[default]
+    Anonymous,
+    /// A seat's token.
+    Seat {
+        /// The game.
+        game: Arc<str>,
+        /// The seat index.
+        seat: usize,
+    },
+    /// A game's observer token.
+    FullView {
+        /// The game.
+        game: Arc<str>,
+    },
+}
+
+/// How a connection is admitted to the registry.
+#[derive(Debug, Clone)]
+pub struct Admission {
+    /// What the client connected as.
+    pub client_type: ClientType,
+    /// Not bound to a game (receives the lobby relay and `disconnection` notices).
+    pub lobby: bool,
+    /// What it proved.
+    pub credential: Credential,
+    /// Where its traffic is counted; `None`: the hub's live counters.
+    pub traffic: Option<Arc<Traffic>>,
+}
+
+impl Admission {
+    /// An anonymous lobby client of this type.
+    pub fn lobby(client_type: ClientType) -> Self {
+        Admission {
+            client_type,
+            lobby: true,
+            credential: Credential::Anonymous,
+            traffic: None,
+        }
+    }
+}
+
+/// Traffic counters (`/stats.counters`). A game keeps its own for the connections that see
+/// hidden information (seats, full view) and releases them into the hub's when it ends, so
+/// that no public counter moves because a night role acted.
+#[derive(Debug, Default)]
+pub struct Traffic {
+    /// Frames handed to client queues.
+    pub frames_delivered: AtomicU64,
+    /// Inbound data frames received.
+    pub frames_received: AtomicU64,
+    /// `error` frames sent for bad input.
+    pub errors_sent: AtomicU64,
+    /// Inbound frames dropped by the rate limit.
+    pub rate_limited: AtomicU64,
+    /// Once set, counts go straight to these (the hub's) counters.
+    released: OnceLock<Arc<Traffic>>,
+}
+
+impl Traffic {
+    /// The counters to add to now: the released target, or these.
+    fn target(&self) -> &Traffic {
+        self.released.get().map_or(self, |t| t)
+    }
+
+    /// Counts frames handed to queues.
+    pub fn delivered(&self, n: u64) {
+        self.target()
+            .frames_delivered
+            .fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Counts one inbound data frame.
+    pub fn received(&self) {
+        self.target()
+            .frames_received
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts one `error` frame.
+    pub fn error_sent(&self) {
+        self.target().errors_sent.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts one rate-limited frame.
+    pub fn rate_limited(&self) {
+        self.target().rate_limited.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Adds everything counted so far to `into` and forwards every later count there.
+    pub fn release_into(&self, into: &Arc<Traffic>) {
+        let _ = self.released.set(into.clone());
+        for (mine, theirs) in [
+            (&self.frames_delivered, &into.frames_delivered),
+            (&self.frames_received, &into.frames_received),
+            (&self.errors_sent, &into.errors_sent),
+            (&self.rate_limited, &into.rate_limited),
+        ] {
+            theirs.fetch_add(mine.swap(0, Ordering::Relaxed), Ordering::Relaxed);
+        }
+    }
+}
+
 /// Which clients a broadcast reaches.
 #[derive(Debug, Clone, Copy)]
 pub enum Audience<'a> {
@@ -113,6 +227,14 @@ pub enum Audience<'a> {
     /// Every lobby client but this id.
     LobbyExcept(&'a str),
 }
+
+/// A newly registered connection: its entry, its queue's receiving end (for its writer) and
+/// the connection it replaced, if any.
+pub type Connected = (
+    Arc<ClientEntry>,
+    mpsc::Receiver<Message>,
+    Option<Arc<ClientEntry>>,
+);
 
 /// A frame could not be handed to a client.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -133,14 +255,8 @@ pub enum SendError {
 pub struct Counters {
     /// Connections accepted since start.
     pub connections_accepted: AtomicU64,
-    /// Frames handed to client queues.
-    pub frames_delivered: AtomicU64,
-    /// Inbound data frames received.
-    pub frames_received: AtomicU64,
-    /// `error` frames sent for bad input.
-    pub errors_sent: AtomicU64,
-    /// Inbound frames dropped by the rate limit.
-    pub rate_limited: AtomicU64,
+    /// Frame counters of every connection that sees nothing hidden, and of games that ended.
+    pub traffic: Arc<Traffic>,
     /// Connections closed because their queue filled.
     pub slow_consumers_closed: AtomicU64,
     /// Connections replaced by a newer one with the same id.
@@ -249,29 +365,28 @@ impl ConnectionManager {
         }
     }
 
-    /// Registers a connection. If the id was already connected, the new connection wins:
-    /// the old one is told to close with 4000 and is returned.
-    pub fn connect(
-        &self,
-        id: &str,
-        client_type: ClientType,
-        lobby: bool,
-    ) -> (
-        Arc<ClientEntry>,
-        mpsc::Receiver<Message>,
-        Option<Arc<ClientEntry>>,
-    ) {
+    /// Registers a connection. If the id was already connected with the same credential,
+    /// the new connection wins: the old one is told to close with 4000 and is returned. If it
+    /// is held with another credential, nothing changes and the holder is the error.
+    pub fn connect(&self, id: &str, admission: Admission) -> Result<Connected, Arc<ClientEntry>> {
         let (queue, rx) = mpsc::channel(self.inner.queue_capacity);
         let entry = Arc::new(ClientEntry {
             id: Arc::from(id),
-            client_type,
+            client_type: admission.client_type,
             connected_at: now_epoch_s(),
             conn_id: self.inner.next_conn_id.fetch_add(1, Ordering::Relaxed),
-            lobby,
+            lobby: admission.lobby,
+            credential: admission.credential,
+            traffic: admission
+                .traffic
+                .unwrap_or_else(|| self.inner.counters.traffic.clone()),
             queue,
             control: ConnectionControl::default(),
         });
-        let replaced = self.update(|registry| registry.insert(&entry));
+        let replaced = self.update(|registry| match registry.clients.get(id) {
+            Some(holder) if holder.credential != entry.credential => Err(holder.clone()),
+            _ => Ok(registry.insert(&entry)),
+        })?;
         if let Some(old) = &replaced {
             self.inner.counters.replaced.fetch_add(1, Ordering::Relaxed);
             old.control.close(CloseReason::Replaced);
@@ -280,7 +395,17 @@ impl ConnectionManager {
             .counters
             .connections_accepted
             .fetch_add(1, Ordering::Relaxed);
-        (entry, rx, replaced)
+        Ok((entry, rx, replaced))
+    }
+
+    /// The credential of the live connection holding `id`, if any.
+    pub fn holder_credential(&self, id: &str) -> Option<Credential> {
+        self.inner
+            .registry
+            .load()
+            .clients
+            .get(id)
+            .map(|e| e.credential.clone())
     }
 
     /// Removes a connection (only if it is still the live one for its id) and tells every
@@ -347,10 +472,7 @@ impl ConnectionManager {
     /// Counts frames handed to client queues (once per call, not per recipient: this
     /// counter is shared by every thread).
     pub fn count_delivered(&self, frames: usize) {
-        self.inner
-            .counters
-            .frames_delivered
-            .fetch_add(frames as u64, Ordering::Relaxed);
+        self.inner.counters.traffic.delivered(frames as u64);
     }
 
     fn offer_all(&self, bytes: &Utf8Bytes, audience: Audience<'_>) -> usize {
@@ -399,12 +521,12 @@ impl ConnectionManager {
     /// closes the connection as a slow consumer.
     pub fn deliver(&self, entry: &ClientEntry, message: Message) -> Result<(), SendError> {
         self.offer(entry, message)?;
-        self.count_delivered(1);
+        entry.traffic.delivered(1);
         Ok(())
     }
 
     /// [`Self::deliver`] without counting, for loops that count once at the end.
-    fn offer(&self, entry: &ClientEntry, message: Message) -> Result<(), SendError> {
+    pub fn offer(&self, entry: &ClientEntry, message: Message) -> Result<(), SendError> {
         if entry.control.is_cancelled() {
             return Err(SendError::Closing(entry.id.to_string()));
         }
@@ -473,12 +595,13 @@ impl ConnectionManager {
             *by_type.entry(c.client_type.as_str()).or_default() += 1;
         }
         let c = &self.inner.counters;
+        let t = &c.traffic;
         let counters = [
             ("connections_accepted", &c.connections_accepted),
-            ("frames_delivered", &c.frames_delivered),
-            ("frames_received", &c.frames_received),
-            ("errors_sent", &c.errors_sent),
-            ("rate_limited", &c.rate_limited),
+            ("frames_delivered", &t.frames_delivered),
+            ("frames_received", &t.frames_received),
+            ("errors_sent", &t.errors_sent),
+            ("rate_limited", &t.rate_limited),
             ("slow_consumers_closed", &c.slow_consumers_closed),
             ("replaced", &c.replaced),
             ("heartbeat_timeouts", &c.heartbeat_timeouts),
@@ -531,10 +654,18 @@ mod tests {
     #[test]
     fn every_audience_reaches_exactly_its_clients() {
         let m = ConnectionManager::new(16);
-        let (_u1, mut u1, _) = m.connect("u1", ClientType::Ui, true);
-        let (_u2, mut u2, _) = m.connect("u2", ClientType::Ui, true);
-        let (_a1, mut a1, _) = m.connect("a1", ClientType::Agent, true);
-        let (_o1, mut o1, _) = m.connect("o1", ClientType::Observer, true);
+        let (_u1, mut u1, _) = m
+            .connect("u1", Admission::lobby(ClientType::Ui))
+            .expect("admitted");
+        let (_u2, mut u2, _) = m
+            .connect("u2", Admission::lobby(ClientType::Ui))
+            .expect("admitted");
+        let (_a1, mut a1, _) = m
+            .connect("a1", Admission::lobby(ClientType::Agent))
+            .expect("admitted");
+        let (_o1, mut o1, _) = m
+            .connect("o1", Admission::lobby(ClientType::Observer))
+            .expect("admitted");
 
         assert_eq!(m.broadcast(&frame("all"), Audience::All), 4);
         assert_eq!(
@@ -562,8 +693,12 @@ mod tests {
     #[test]
     fn one_serialization_is_shared_by_every_recipient() {
         let m = ConnectionManager::new(4);
-        let (_a, mut a, _) = m.connect("a", ClientType::Ui, true);
-        let (_b, mut b, _) = m.connect("b", ClientType::Ui, true);
+        let (_a, mut a, _) = m
+            .connect("a", Admission::lobby(ClientType::Ui))
+            .expect("admitted");
+        let (_b, mut b, _) = m
+            .connect("b", Admission::lobby(ClientType::Ui))
+            .expect("admitted");
         m.broadcast(&frame("shared"), Audience::All);
         let (Ok(Message::Text(x)), Ok(Message::Text(y))) = (a.try_recv(), b.try_recv()) else {
             panic!("both got a text frame")
@@ -580,8 +715,12 @@ mod tests {
     #[test]
     fn full_queue_closes_only_that_client() {
         let m = ConnectionManager::new(2);
-        let (slow, _slow_rx, _) = m.connect("slow", ClientType::Ui, true);
-        let (fast, mut fast_rx, _) = m.connect("fast", ClientType::Ui, true);
+        let (slow, _slow_rx, _) = m
+            .connect("slow", Admission::lobby(ClientType::Ui))
+            .expect("admitted");
+        let (fast, mut fast_rx, _) = m
+            .connect("fast", Admission::lobby(ClientType::Ui))
+            .expect("admitted");
         for i in 0..3 {
             m.broadcast(&frame(&i.to_string()), Audience::All);
             drain(&mut fast_rx);
@@ -597,9 +736,13 @@ mod tests {
     #[test]
     fn replaced_connection_cleanup_keeps_the_successor() {
         let m = ConnectionManager::new(4);
-        let (old, _old_rx, none) = m.connect("dup", ClientType::Agent, true);
+        let (old, _old_rx, none) = m
+            .connect("dup", Admission::lobby(ClientType::Agent))
+            .expect("admitted");
         assert!(none.is_none());
-        let (new, _new_rx, replaced) = m.connect("dup", ClientType::Agent, true);
+        let (new, _new_rx, replaced) = m
+            .connect("dup", Admission::lobby(ClientType::Agent))
+            .expect("admitted");
         assert_eq!(replaced.map(|e| e.conn_id), Some(old.conn_id));
         assert_eq!(old.control.reason(), Some(CloseReason::Replaced));
         assert!(

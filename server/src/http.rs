@@ -1,11 +1,13 @@
 //! HTTP routes: `/health`, `/stats` and the WebSocket upgrade at `/ws/{client_id}`.
 
+use crate::close_code::CloseReason;
+use crate::connection_manager::Credential;
 use crate::games::Member;
 use crate::socket::{self, Binding};
 use crate::state::AppState;
-use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -24,8 +26,9 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health))
         .route("/stats", get(stats))
         .route("/ws/{client_id}", get(websocket))
+        .route("/echo", get(echo))
         .merge(crate::games::rest::routes())
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(CorsLayer::permissive())
         .with_state(state)
 }
@@ -43,6 +46,42 @@ async fn stats(State(state): State<AppState>) -> Response {
     stats["games"] = json!(state.games.len());
     stats["timeouts_by_agent"] = json!(state.games.timeouts_by_agent());
     Json(stats).into_response()
+}
+
+/// The span of one HTTP request, with its URI's `token` redacted: seat and observer tokens
+/// ride in the query of browser upgrades and must never reach a log.
+fn request_span<B>(request: &Request<B>) -> tracing::Span {
+    tracing::debug_span!(
+        "request",
+        method = %request.method(),
+        uri = %redact_uri(request.uri()),
+        version = ?request.version(),
+    )
+}
+
+/// The URI with the value of every `token` query parameter replaced by `REDACTED`.
+pub fn redact_uri(uri: &axum::http::Uri) -> String {
+    let Some(query) = uri.query() else {
+        return uri.to_string();
+    };
+    let redacted: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if key.eq_ignore_ascii_case("token") => format!("{key}=REDACTED"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{}?{}", uri.path(), redacted.join("&"))
+}
+
+/// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive, RFC 7235).
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 /// Query string of the WebSocket URL.
@@ -64,7 +103,8 @@ fn refuse(status: StatusCode, reason: String) -> Response {
 async fn websocket(
     State(state): State<AppState>,
     Path(client_id): Path<String>,
-    Query(params): Query<WsParams>,
+    Query(mut params): Query<WsParams>,
+    headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
     if state.shutdown.is_triggered() {
@@ -83,19 +123,152 @@ async fn websocket(
             Err(e) => return refuse(StatusCode::BAD_REQUEST, e.to_string()),
         },
     };
+    if params.token.as_deref().is_none_or(str::is_empty) {
+        params.token = bearer(&headers).map(str::to_owned);
+    }
     let binding = match bind(&state, &client_id, client_type, &params) {
         Ok(b) => b,
         Err((status, reason)) => return refuse(status, reason),
     };
-    let config = &state.config;
+    if let Err((status, reason)) = check_identity(&state, &client_id, &binding, client_type) {
+        return refuse(status, reason);
+    }
+    let Some(slot) = take_slot(&state) else {
+        return over_capacity(&state);
+    };
     let tracker = state.connections.clone();
+    limits(ws, &state).on_upgrade(move |socket| {
+        tracker.track_future(async move {
+            socket::run(socket, state, client_id, client_type, binding).await;
+            drop(slot);
+        })
+    })
+}
+
+/// The socket limits every upgrade gets.
+fn limits(ws: WebSocketUpgrade, state: &AppState) -> WebSocketUpgrade {
+    let config = &state.config;
     ws.read_buffer_size(config.ws_read_buffer)
         .write_buffer_size(config.ws_write_buffer)
         .max_message_size(config.ws_max_message_bytes)
         .max_frame_size(config.ws_max_message_bytes)
-        .on_upgrade(move |socket| {
-            tracker.track_future(socket::run(socket, state, client_id, client_type, binding))
+}
+
+/// One of the `WS_MAX_CONNECTIONS` slots, held for the life of the socket.
+fn take_slot(state: &AppState) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    state.ws_slots.clone().try_acquire_owned().ok()
+}
+
+fn over_capacity(state: &AppState) -> Response {
+    refuse(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!(
+            "the hub is at its connection limit (WS_MAX_CONNECTIONS = {}); retry later",
+            state.config.ws_max_connections
+        ),
+    )
+}
+
+/// Who may use a `client_id`: a seat's player id only its agent (with the seat's token), and
+/// an id held by a connection with a credential only a connection with the same one.
+fn check_identity(
+    state: &AppState,
+    client_id: &str,
+    binding: &Binding,
+    client_type: ClientType,
+) -> Result<(), (StatusCode, String)> {
+    let credential = binding.admission(client_type).credential;
+    if let Some((game, seat)) = state.games.seat_owner(client_id) {
+        let own = Credential::Seat {
+            game: game.id.clone(),
+            seat,
+        };
+        if credential != own {
+            return Err((
+                StatusCode::FORBIDDEN,
+                format!(
+                    "`{client_id}` is a seat of game `{}`; only its agent may use it \
+                     (client_type=agent&game_id={}&token=<the seat's token>)",
+                    game.id, game.id
+                ),
+            ));
+        }
+    }
+    match state.manager.holder_credential(client_id) {
+        Some(held) if held != credential => Err((
+            StatusCode::CONFLICT,
+            format!(
+                "client_id `{client_id}` is in use by a connection with another credential; \
+                 pick another id"
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `GET /echo` (only with `WS_ECHO`): every text or binary message comes back unchanged,
+/// over the same socket stack and limits as `/ws`, so a conformance suite can judge framing,
+/// UTF-8 and close handling.
+async fn echo(State(state): State<AppState>, ws: WebSocketUpgrade) -> Response {
+    if !state.config.ws_echo {
+        return refuse(
+            StatusCode::NOT_FOUND,
+            "no route /echo (enable it with WS_ECHO=true)".to_owned(),
+        );
+    }
+    if state.shutdown.is_triggered() {
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server is shutting down".to_owned(),
+        );
+    }
+    let Some(slot) = take_slot(&state) else {
+        return over_capacity(&state);
+    };
+    let tracker = state.connections.clone();
+    let shutdown = state.shutdown.clone();
+    limits(ws, &state).on_upgrade(move |socket| {
+        tracker.track_future(async move {
+            echo_loop(socket, shutdown).await;
+            drop(slot);
         })
+    })
+}
+
+async fn echo_loop(mut socket: WebSocket, shutdown: crate::Shutdown) {
+    let close = loop {
+        let next = tokio::select! {
+            _ = shutdown.triggered() => break Some(CloseReason::ServerShutdown),
+            next = socket.recv() => next,
+        };
+        match next {
+            Some(Ok(message @ (Message::Text(_) | Message::Binary(_)))) => {
+                if socket.send(message).await.is_err() {
+                    return;
+                }
+            }
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+            // tungstenite queued the close reply; closing below flushes it.
+            Some(Ok(Message::Close(_))) | None => break None,
+            Some(Err(e)) => match socket::read_error_close(&e) {
+                Some(reason) => break Some(reason),
+                None => return,
+            },
+        }
+    };
+    let send = async {
+        match close {
+            Some(reason) => {
+                let frame = CloseFrame {
+                    code: reason.code(),
+                    reason: Utf8Bytes::from_static(reason.text()),
+                };
+                socket.send(Message::Close(Some(frame))).await
+            }
+            None => futures_util::SinkExt::close(&mut socket).await,
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), send).await;
 }
 
 /// Decides what a connection is bound to, refusing bad credentials before the upgrade.

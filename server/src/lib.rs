@@ -13,6 +13,7 @@
 //!   delivering every event only to the clients entitled to it.
 //! - [`close_code`]: every close the server initiates and whether to reconnect.
 //! - [`rate_limit`]: per-connection token bucket and abuse counter.
+//! - [`serve`]: the accept loop (hyper HTTP/1.1 with upgrades and a header-read timeout).
 //! - [`shutdown`]: the [`Shutdown`] signal and OS signal handling.
 //! - [`state`]: [`AppState`], the cheap-to-clone handle every task holds.
 //!
@@ -35,6 +36,7 @@ pub mod connection_manager;
 pub mod games;
 pub mod http;
 pub mod rate_limit;
+pub mod serve;
 pub mod shutdown;
 pub mod socket;
 pub mod state;
@@ -45,7 +47,6 @@ pub use connection_manager::{Audience, ConnectionManager, SendError};
 pub use shutdown::Shutdown;
 pub use state::AppState;
 
-use axum::serve::ListenerExt;
 use std::net::SocketAddr;
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::task::JoinHandle;
@@ -78,20 +79,8 @@ pub async fn start(config: Config) -> std::io::Result<RunningHub> {
 
     let serving = state.clone();
     let join = tokio::spawn(async move {
-        let sndbuf = serving.config.ws_socket_sndbuf;
-        let listener = listener.tap_io(move |tcp| {
-            let _ = tcp.set_nodelay(true);
-            if sndbuf > 0 {
-                let _ = socket2::SockRef::from(&*tcp).set_send_buffer_size(sndbuf);
-            }
-        });
-        let stop = serving.shutdown.clone();
         let grace = serving.config.shutdown_grace();
-        // `into_make_service` hands each connection a clone of the Arc'd router; passing the
-        // Router itself makes axum rebuild every route per connection (with_state), which a
-        // burst profile showed at ~25 % of CPU when thousands of connections come and go.
-        let serve = axum::serve(listener, app.into_make_service())
-            .with_graceful_shutdown(async move { stop.triggered().await });
+        let serve = serve::serve(listener, app, serving.clone());
         let served = async {
             let result = serve.await;
             serving.connections.close();

@@ -7,7 +7,7 @@
 
 use crate::clock::now_epoch_s;
 use crate::close_code::CloseReason;
-use crate::connection_manager::{Audience, ClientEntry};
+use crate::connection_manager::{Admission, Audience, ClientEntry, Credential};
 use crate::games::{GameCommand, GameShared, Member};
 use crate::rate_limit::{StrikeCounter, TokenBucket};
 use crate::state::AppState;
@@ -44,16 +44,68 @@ pub enum Binding {
     },
 }
 
+impl Binding {
+    /// How a connection with this binding enters the registry: what it proved and where
+    /// its traffic is counted.
+    pub fn admission(&self, client_type: ClientType) -> Admission {
+        match self {
+            Binding::Lobby => Admission::lobby(client_type),
+            Binding::Game { game, member } => {
+                let (credential, hidden) = match *member {
+                    Member::Seat(seat) => (
+                        Credential::Seat {
+                            game: game.id.clone(),
+                            seat,
+                        },
+                        true,
+                    ),
+                    Member::Full => (
+                        Credential::FullView {
+                            game: game.id.clone(),
+                        },
+                        true,
+                    ),
+                    Member::Public => (Credential::Anonymous, false),
+                };
+                Admission {
+                    client_type,
+                    lobby: false,
+                    credential,
+                    traffic: hidden.then(|| game.traffic.clone()),
+                }
+            }
+        }
+    }
+}
+
 /// Runs a connection from accept to cleanup. Never panics on client input.
 pub async fn run(
-    socket: WebSocket,
+    mut socket: WebSocket,
     state: AppState,
     client_id: String,
     client_type: ClientType,
     binding: Binding,
 ) {
-    let lobby = matches!(binding, Binding::Lobby);
-    let (entry, queue, replaced) = state.manager.connect(&client_id, client_type, lobby);
+    let admitted = state
+        .manager
+        .connect(&client_id, binding.admission(client_type));
+    let (entry, queue, replaced) = match admitted {
+        Ok(connected) => connected,
+        Err(_holder) => {
+            // Taken by another credential since the check before the upgrade.
+            info!(client_id = %client_id, "client_id taken by another credential; closing 4004");
+            let frame = CloseFrame {
+                code: CloseReason::IdTaken.code(),
+                reason: Utf8Bytes::from_static(CloseReason::IdTaken.text()),
+            };
+            let _ = timeout(
+                CLOSE_FRAME_TIMEOUT,
+                socket.send(Message::Close(Some(frame))),
+            )
+            .await;
+            return;
+        }
+    };
     let span =
         info_span!("ws", client_id = %client_id, client_type = %client_type, conn = entry.conn_id);
     async move {
@@ -154,9 +206,12 @@ async fn write_loop(
             r = batch => r,
         };
         if let Err(e) = written {
+            // Also after the client's own close frame: tungstenite refuses data frames then,
+            // but the close reply it queued must still be flushed (below), or the client waits
+            // for it until its own timeout.
             debug!(error = %e, "write failed");
             entry.control.end();
-            return;
+            break;
         }
     }
     if let Some(reason) = entry.control.reason() {
@@ -228,9 +283,10 @@ impl<'a> Reader<'a> {
                     let message = match frame {
                         Ok(m) => m,
                         Err(e) => {
-                            if is_too_big(&e) {
-                                control.close(CloseReason::MessageTooBig);
-                                return "message too big";
+                            if let Some(reason) = read_error_close(&e) {
+                                debug!(error = %e, "closing on a bad frame");
+                                control.close(reason);
+                                return reason.text();
                             }
                             debug!(error = %e, "read failed");
                             return "connection lost";
@@ -253,11 +309,11 @@ impl<'a> Reader<'a> {
 
     /// Handles one data frame (`None`: a binary frame).
     fn on_data(&mut self, text: Option<&str>) {
-        let counters = self.state.manager.counters();
-        counters.frames_received.fetch_add(1, Ordering::Relaxed);
+        let traffic = &self.entry.traffic;
+        traffic.received();
         let now = std::time::Instant::now();
         if !self.bucket.try_take(now) {
-            counters.rate_limited.fetch_add(1, Ordering::Relaxed);
+            traffic.rate_limited();
             if self.strikes.strike(now) {
                 self.entry.control.close(CloseReason::PolicyViolation);
                 return;
@@ -405,11 +461,7 @@ impl<'a> Reader<'a> {
         request_id: Option<String>,
     ) {
         debug!(code = code.as_str(), %message, "refused a frame");
-        self.state
-            .manager
-            .counters()
-            .errors_sent
-            .fetch_add(1, Ordering::Relaxed);
+        self.entry.traffic.error_sent();
         let frame = ServerFrame {
             message: ServerMessage::Error(ErrorBody {
                 code,
@@ -424,14 +476,27 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Whether a read error is tungstenite refusing an over-limit message or frame.
-fn is_too_big(error: &axum::Error) -> bool {
+/// The close a read error calls for (RFC 6455 §7.4.1), or `None` when the transport failed
+/// and no close frame can be sent: 1009 for an over-limit message or frame, 1007 for a text
+/// message that is not UTF-8, 1002 for every framing violation.
+pub fn read_error_close(error: &axum::Error) -> Option<CloseReason> {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(e) = source {
-        if let Some(tungstenite::Error::Capacity(_)) = e.downcast_ref::<tungstenite::Error>() {
-            return true;
+        if let Some(t) = e.downcast_ref::<tungstenite::Error>() {
+            return match t {
+                tungstenite::Error::Capacity(_) => Some(CloseReason::MessageTooBig),
+                tungstenite::Error::Utf8(_) => Some(CloseReason::InvalidPayload),
+                tungstenite::Error::Protocol(p) => match p {
+                    // The peer vanished or already closed: nobody to tell.
+                    tungstenite::error::ProtocolError::ResetWithoutClosingHandshake
+                    | tungstenite::error::ProtocolError::SendAfterClosing
+                    | tungstenite::error::ProtocolError::ReceivedAfterClosing => None,
+                    _ => Some(CloseReason::ProtocolError),
+                },
+                _ => None,
+            };
         }
         source = e.source();
     }
-    false
+    None
 }

@@ -6,6 +6,7 @@ use crate::games::GameRegistry;
 use crate::shutdown::Shutdown;
 use std::sync::Arc;
 use std::time::Instant;
+use tokio::sync::Semaphore;
 use tokio_util::task::TaskTracker;
 
 /// Cheap-to-clone handle given to axum handlers and connection tasks.
@@ -23,12 +24,15 @@ pub struct AppState {
     pub connections: TaskTracker,
     /// Every game.
     pub games: GameRegistry,
+    /// `WS_MAX_CONNECTIONS` permits; each WebSocket holds one for its whole life.
+    pub ws_slots: Arc<Semaphore>,
 }
 
 impl AppState {
     /// Fresh state for a hub with this configuration.
     pub fn new(config: Config) -> Self {
         AppState {
+            ws_slots: Arc::new(Semaphore::new(config.ws_max_connections)),
             manager: ConnectionManager::new(config.ws_send_queue),
             config: Arc::new(config),
             started_at: Instant::now(),

@@ -4,7 +4,7 @@ use super::actor::{self, GameCommand};
 use super::secret;
 use super::spec::{GameSpec, validate_name};
 use crate::clock::now_epoch_s;
-use crate::connection_manager::ConnectionManager;
+use crate::connection_manager::{ConnectionManager, Traffic};
 use crate::shutdown::Shutdown;
 use arc_swap::ArcSwap;
 use serde::Serialize;
@@ -28,9 +28,10 @@ pub struct Seat {
     pub name: Option<String>,
     /// Whether the seat's agent is connected now.
     pub connected: bool,
-    /// When the agent was last seen (connect, disconnect, or a game frame), epoch seconds.
+    /// When the agent last connected or disconnected, epoch seconds. Presence only: an
+    /// action must not move it (it would show who acts at night).
     pub last_seen: Option<f64>,
-    /// Requests of this seat that expired unanswered.
+    /// Requests of this seat that expired unanswered; public only once the game has ended.
     pub timeouts: u64,
 }
 
@@ -78,6 +79,9 @@ pub struct GameShared {
     pub public_state: ArcSwap<GameStateBody>,
     /// The actor's inbox.
     pub commands: mpsc::Sender<GameCommand>,
+    /// Traffic of the connections that see hidden information (seats, full view), counted
+    /// apart and released into the hub's `/stats` counters when the game ends.
+    pub traffic: Arc<Traffic>,
 }
 
 impl GameShared {
@@ -94,6 +98,11 @@ impl GameShared {
     /// The seat index of a player id.
     pub fn seat_index(&self, player_id: &str) -> Option<usize> {
         self.seats().iter().position(|s| s.player_id == player_id)
+    }
+
+    /// Whether the game has ended (its hidden information is public from then on).
+    pub fn is_over(&self) -> bool {
+        self.summary.load().winner.is_some()
     }
 
     /// Whether `token` is the observer token.
@@ -158,6 +167,7 @@ impl GameRegistry {
         manager: ConnectionManager,
         shutdown: Shutdown,
         retention: std::time::Duration,
+        abandon_after: std::time::Duration,
     ) -> CreatedGame {
         let n = self.created.fetch_add(1, Ordering::Relaxed) + 1;
         let game_id = format!("g{n}-{}", secret::short_id());
@@ -210,6 +220,7 @@ impl GameRegistry {
                 winner: None,
             }),
             commands,
+            traffic: Arc::default(),
         });
         let observer_token = shared.observer_token.clone();
         self.write().insert(game_id.clone(), shared.clone());
@@ -218,6 +229,7 @@ impl GameRegistry {
             shutdown,
             registry: self.clone(),
             retention,
+            abandon_after,
         };
         tokio::spawn(actor::run(shared, spec, inbox, context));
         CreatedGame {
@@ -256,6 +268,19 @@ impl GameRegistry {
         Ok((game, credentials))
     }
 
+    /// The game and seat index whose player id is `player_id` (`{game_id}-p{n}`), if that
+    /// game is still listed.
+    pub fn seat_owner(&self, player_id: &str) -> Option<(Arc<GameShared>, usize)> {
+        let (game_id, n) = player_id.rsplit_once("-p")?;
+        let index = n.parse::<usize>().ok()?.checked_sub(1)?;
+        let game = self.get(game_id)?;
+        let owned = game
+            .seats()
+            .get(index)
+            .is_some_and(|s| s.player_id == player_id);
+        owned.then_some((game, index))
+    }
+
     /// Forgets a game (its actor calls this when it retires).
     pub fn remove(&self, game_id: &str) {
         self.write().remove(game_id);
@@ -287,10 +312,11 @@ impl GameRegistry {
         self.len() == 0
     }
 
-    /// Request timeouts per player id, over every game (for `/stats`).
+    /// Request timeouts per player id, over every ended game (for `/stats`): while a game
+    /// runs, who timed out would tell who was asked at night.
     pub fn timeouts_by_agent(&self) -> HashMap<String, u64> {
         let mut out = HashMap::new();
-        for game in self.all() {
+        for game in self.all().into_iter().filter(|g| g.is_over()) {
             for seat in game.seats().iter().filter(|s| s.timeouts > 0) {
                 out.insert(seat.player_id.clone(), seat.timeouts);
             }

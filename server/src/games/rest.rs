@@ -6,7 +6,7 @@ use super::spec::CreateGame;
 use crate::state::AppState;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -33,12 +33,8 @@ fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), Box<Response>>
     let Some(expected) = state.config.hub_admin_token.as_deref() else {
         return Ok(());
     };
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
-    if super::secret::tokens_match(presented.trim(), expected) {
+    let presented = crate::http::bearer(headers).unwrap_or("");
+    if super::secret::tokens_match(presented, expected) {
         Ok(())
     } else {
         Err(Box::new(error(
@@ -60,7 +56,7 @@ async fn create(
         Ok(b) => b,
         Err(rejection) => return error(StatusCode::BAD_REQUEST, rejection.body_text()),
     };
-    let spec = match body.into_spec() {
+    let spec = match body.into_spec(state.config.max_message_chars()) {
         Ok(s) => s,
         Err(reason) => return error(StatusCode::BAD_REQUEST, reason),
     };
@@ -70,6 +66,7 @@ async fn create(
         state.manager.clone(),
         state.shutdown.clone(),
         retention,
+        std::time::Duration::from_secs(state.config.game_abandon_s),
     );
     (StatusCode::CREATED, Json(created)).into_response()
 }
@@ -163,15 +160,17 @@ struct AgentEntry {
     seat: usize,
     /// `online` or `offline`.
     status: &'static str,
-    /// Last time seen, epoch seconds (`null`: never connected).
+    /// Last connect or disconnect, epoch seconds (`null`: never connected).
     last_seen: Option<f64>,
-    /// Requests that expired unanswered.
-    timeouts: u64,
+    /// Requests that expired unanswered; `null` while the game runs (which seats time out
+    /// at night would tell their roles).
+    timeouts: Option<u64>,
 }
 
 async fn agents(State(state): State<AppState>) -> Response {
     let mut out = Vec::new();
     for game in state.games.all() {
+        let over = game.is_over();
         for (i, seat) in game.seats().iter().enumerate() {
             if seat.name.is_none() {
                 continue;
@@ -183,7 +182,7 @@ async fn agents(State(state): State<AppState>) -> Response {
                 seat: i + 1,
                 status: if seat.connected { "online" } else { "offline" },
                 last_seen: seat.last_seen,
-                timeouts: seat.timeouts,
+                timeouts: over.then_some(seat.timeouts),
             });
         }
     }

@@ -11,19 +11,22 @@ use werewolf_engine::{GameConfig, RoleCounts, RoleSetup, Timeouts};
 pub struct CreateGame {
     /// `aiwolf5`, `arena8`, `aiwolf13` or `classic9` (default `arena8` unless `roles` is given).
     pub preset: Option<String>,
-    /// Custom role counts, e.g. `{"werewolf": 2, "seer": 1, "villager": 5}`.
-    pub roles: Option<BTreeMap<String, u8>>,
+    /// Custom role counts, e.g. `{"werewolf": 2, "seer": 1, "villager": 5}`; each 0 to
+    /// [`werewolf_engine::MAX_PLAYERS`].
+    pub roles: Option<BTreeMap<String, u64>>,
     /// RNG seed (random when absent); the same seed and inputs replay the same game.
     pub seed: Option<u64>,
     /// Seat names, one per player; absent → seats are claimed with `POST /games/{id}/join`.
     pub players: Option<Vec<String>>,
-    /// Deadline of every request, in ms (default: the engine's, 60 s talk / 30 s others).
+    /// Deadline of every request, in ms, 1 to [`MAX_TIMEOUT_MS`] (default: the engine's,
+    /// 60 s talk / 30 s others).
     pub action_timeout_ms: Option<u64>,
-    /// Talk rounds per day (default 2).
-    pub talk_rounds: Option<u8>,
-    /// Maximum chars per talk or whisper (default 500).
-    pub max_message_chars: Option<usize>,
-    /// Delay of the full (observer-token) view, in ms (default 0).
+    /// Talk rounds per day, 1 to [`MAX_TALK_ROUNDS`] (default 2).
+    pub talk_rounds: Option<u64>,
+    /// Maximum chars per talk or whisper, 1 to what fits in `WS_MAX_MESSAGE_BYTES`
+    /// ([`crate::Config::max_message_chars`]; default 500).
+    pub max_message_chars: Option<u64>,
+    /// Delay of the full (observer-token) view, in ms, 0 to [`MAX_TIMEOUT_MS`] (default 0).
     pub observer_delay_ms: Option<u64>,
     /// Whether day votes are shown as they are cast (default true).
     pub public_votes: Option<bool>,
@@ -49,12 +52,24 @@ pub struct GameSpec {
 
 /// Longest seat name, in chars.
 pub const MAX_NAME_CHARS: usize = 64;
-/// Longest accepted request timeout (one day), in ms.
+/// Longest accepted request timeout and observer delay (one day), in ms.
 pub const MAX_TIMEOUT_MS: u64 = 86_400_000;
+/// Most talk rounds per day.
+pub const MAX_TALK_ROUNDS: u64 = 10;
+
+/// `Ok(value)` if `lo <= value <= hi`, else the 400 reason naming the field.
+fn in_range(field: &str, value: u64, lo: u64, hi: u64) -> Result<u64, String> {
+    if (lo..=hi).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("{field} must be {lo}..={hi}, got {value}"))
+    }
+}
 
 impl CreateGame {
     /// Validates and builds the spec; the error is the reason for a 400.
-    pub fn into_spec(self) -> Result<GameSpec, String> {
+    /// `max_message_chars` is the hub's ceiling for the field of that name.
+    pub fn into_spec(self, max_message_chars: usize) -> Result<GameSpec, String> {
         let roles = match (self.preset, self.roles) {
             (Some(_), Some(_)) => return Err("give either `preset` or `roles`, not both".into()),
             (Some(name), None) => RoleSetup::Preset(
@@ -67,17 +82,20 @@ impl CreateGame {
         let mut config =
             GameConfig::new(roles).with_seed(self.seed.unwrap_or_else(super::secret::seed));
         if let Some(ms) = self.action_timeout_ms {
-            if ms == 0 || ms > MAX_TIMEOUT_MS {
-                return Err(format!("action_timeout_ms must be 1..={MAX_TIMEOUT_MS}"));
-            }
-            config.timeouts_ms = Timeouts::all(ms);
+            config.timeouts_ms =
+                Timeouts::all(in_range("action_timeout_ms", ms, 1, MAX_TIMEOUT_MS)?);
         }
         if let Some(r) = self.talk_rounds {
-            config.talk_rounds = r;
+            config.talk_rounds = in_range("talk_rounds", r, 1, MAX_TALK_ROUNDS)? as u8;
         }
         if let Some(c) = self.max_message_chars {
-            config.max_talk_chars = c;
+            let hi = max_message_chars as u64;
+            config.max_talk_chars = in_range("max_message_chars", c, 1, hi)? as usize;
         }
+        let observer_delay_ms = match self.observer_delay_ms {
+            Some(ms) => in_range("observer_delay_ms", ms, 0, MAX_TIMEOUT_MS)?,
+            None => 0,
+        };
         if let Some(v) = self.public_votes {
             config.public_votes = v;
         }
@@ -102,9 +120,7 @@ impl CreateGame {
             config,
             player_count,
             names: self.players,
-            observer_delay: Duration::from_millis(
-                self.observer_delay_ms.unwrap_or(0).min(MAX_TIMEOUT_MS),
-            ),
+            observer_delay: Duration::from_millis(observer_delay_ms),
             auto_start: self.auto_start.unwrap_or(true),
         })
     }
@@ -124,9 +140,11 @@ pub fn validate_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn parse_roles(map: &BTreeMap<String, u8>) -> Result<RoleCounts, String> {
+fn parse_roles(map: &BTreeMap<String, u64>) -> Result<RoleCounts, String> {
     let mut counts = RoleCounts::default();
     for (name, &n) in map {
+        let field = format!("roles.{name}");
+        let n = in_range(&field, n, 0, werewolf_engine::MAX_PLAYERS as u64)? as u8;
         let slot = match name.as_str() {
             "werewolf" => &mut counts.werewolf,
             "villager" => &mut counts.villager,
@@ -154,7 +172,7 @@ mod tests {
     fn spec(json: &str) -> Result<GameSpec, String> {
         serde_json::from_str::<CreateGame>(json)
             .map_err(|e| e.to_string())?
-            .into_spec()
+            .into_spec(16_128)
     }
 
     #[test]
@@ -187,6 +205,19 @@ mod tests {
                 "action_timeout_ms",
             ),
             (r#"{"preset":"arena8","colour":"red"}"#, "colour"),
+            (
+                r#"{"preset":"arena8","observer_delay_ms":999999999999}"#,
+                "observer_delay_ms",
+            ),
+            (
+                r#"{"preset":"arena8","max_message_chars":100000000}"#,
+                "max_message_chars",
+            ),
+            (r#"{"preset":"arena8","talk_rounds":0}"#, "talk_rounds"),
+            (
+                r#"{"roles":{"werewolf":200,"villager":3}}"#,
+                "roles.werewolf",
+            ),
         ] {
             let err = spec(body).expect_err(body);
             assert!(err.to_lowercase().contains(needle), "{body}: {err}");

@@ -3,6 +3,7 @@
 //! Every function here is pure; the actor decides who receives what (by the event's
 //! audience) and stamps each stream's `seq`.
 
+use std::collections::HashMap;
 use werewolf_engine as engine;
 use werewolf_schemas as wire;
 use wire::{
@@ -83,14 +84,60 @@ pub fn engine_action(
     }
 }
 
-/// The request id as sent on the wire.
-pub fn request_id(id: engine::RequestId) -> String {
-    id.0.to_string()
+/// Request ids as seats see them: each seat numbers its own requests `1, 2, 3, …` in the
+/// order it gets them, so an id says nothing about requests sent to others (the engine's
+/// ids are one counter per game and would count the night's actors). Assigned in the
+/// engine's output order, so a replay numbers them the same.
+#[derive(Debug, Clone, Default)]
+pub struct RequestIds {
+    /// Engine id → (seat, that seat's number for it).
+    numbers: HashMap<engine::RequestId, (usize, u64)>,
+    /// `by_seat[seat][n - 1]` is the engine id of the seat's `n`th request.
+    by_seat: Vec<Vec<engine::RequestId>>,
 }
 
-/// Parses a wire request id.
-pub fn parse_request_id(text: &str) -> Option<engine::RequestId> {
-    text.trim().parse().ok().map(engine::RequestId)
+/// What a seat's `request_id` refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestRef {
+    /// One of the seat's own requests (live or closed: the engine tells which).
+    Mine(engine::RequestId),
+    /// Anything else: not a number, never issued to this seat. One answer for all of them,
+    /// so probing ids learns nothing.
+    NotYours,
+}
+
+impl RequestIds {
+    /// Numbering for a game of `seats` seats.
+    pub fn new(seats: usize) -> Self {
+        RequestIds {
+            numbers: HashMap::new(),
+            by_seat: vec![Vec::new(); seats],
+        }
+    }
+
+    /// Gives a new request of `seat` its number.
+    pub fn assign(&mut self, seat: usize, id: engine::RequestId) {
+        let Some(list) = self.by_seat.get_mut(seat) else {
+            return;
+        };
+        list.push(id);
+        self.numbers.insert(id, (seat, list.len() as u64));
+    }
+
+    /// The id the request's seat knows it by.
+    pub fn wire(&self, id: engine::RequestId) -> String {
+        self.numbers
+            .get(&id)
+            .map_or_else(String::new, |(_, n)| n.to_string())
+    }
+
+    /// What `text`, sent by `seat`, refers to.
+    pub fn resolve(&self, seat: usize, text: &str) -> RequestRef {
+        let n: Option<usize> = text.trim().parse().ok();
+        n.and_then(|n| n.checked_sub(1))
+            .and_then(|i| self.by_seat.get(seat)?.get(i).copied())
+            .map_or(RequestRef::NotYours, RequestRef::Mine)
+    }
 }
 
 /// One wire message for an engine event, with `seq` 0 (the actor stamps each stream's), and
@@ -99,6 +146,7 @@ pub fn parse_request_id(text: &str) -> Option<engine::RequestId> {
 pub fn event_message(
     game_id: &str,
     names: &Names,
+    requests: &RequestIds,
     kind: &engine::EventKind,
 ) -> Option<(ServerMessage, String)> {
     use engine::EventKind as E;
@@ -281,7 +329,7 @@ pub fn event_message(
             ..
         } => engine_frame(ServerMessage::ActionResult(result(
             result_kind(a.kind()),
-            Some(request_id(*rid)),
+            Some(requests.wire(*rid)),
             names.opt(a.target()),
             ResultValue::Accepted,
         ))),
@@ -292,7 +340,7 @@ pub fn event_message(
             ..
         } => engine_frame(ServerMessage::ActionResult(result(
             result_kind(*k),
-            Some(request_id(*rid)),
+            Some(requests.wire(*rid)),
             names.opt(applied.target()),
             ResultValue::TimedOut,
         ))),

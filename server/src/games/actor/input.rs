@@ -72,12 +72,17 @@ impl GameActor {
         kind: engine::ActionKind,
     ) -> Result<engine::RequestId, (ErrorCode, String)> {
         match request_id {
-            Some(text) => wire::parse_request_id(text).ok_or_else(|| {
-                (
+            Some(text) => match self.requests.resolve(seat, text) {
+                wire::RequestRef::Mine(id) if game.pending_request(id).is_some() => Ok(id),
+                wire::RequestRef::Mine(_) => Err((
                     ErrorCode::InvalidAction,
-                    format!("unknown request_id `{text}`"),
-                )
-            }),
+                    format!("request_id `{text}` has already been answered or expired"),
+                )),
+                wire::RequestRef::NotYours => Err((
+                    ErrorCode::InvalidAction,
+                    format!("request_id `{text}` is not one of your live requests"),
+                )),
+            },
             None => {
                 let mine: Vec<_> = game
                     .pending_requests()

@@ -26,7 +26,7 @@ use super::stamped::SeqStamped;
 use super::wire::{self, GAME_ENGINE_ID, Names};
 use crate::clock::now_epoch_s;
 use crate::close_code::CloseReason;
-use crate::connection_manager::{ClientEntry, ConnectionManager};
+use crate::connection_manager::{ClientEntry, ConnectionManager, Traffic};
 use crate::shutdown::Shutdown;
 use axum::extract::ws::{Message, Utf8Bytes};
 use futures_util::StreamExt;
@@ -141,6 +141,15 @@ struct GameActor {
     pending: HashMap<engine::RequestId, (delay_queue::Key, f64)>,
     /// When the game ended; it retires `retention` later.
     ended_at: Option<Instant>,
+    /// Each seat's own numbering of its requests (what `request_id` means to it).
+    requests: wire::RequestIds,
+    /// Since when every seat's agent has been offline, while the game runs; the game is
+    /// aborted `abandon_after` later.
+    all_offline_since: Option<Instant>,
+    /// `GAME_ABANDON_S`.
+    abandon_after: Duration,
+    /// The hub's live traffic counters, which the game's own join when it ends.
+    hub_traffic: Arc<Traffic>,
 }
 
 /// What an actor needs from the hub besides its game.
@@ -154,6 +163,8 @@ pub struct ActorContext {
     pub registry: GameRegistry,
     /// How long a finished game stays before it retires.
     pub retention: Duration,
+    /// How long a running game may have every seat offline before it is aborted.
+    pub abandon_after: Duration,
 }
 
 /// Runs a game until the hub shuts down or, `retention` after its end, the game retires:
@@ -169,6 +180,7 @@ pub async fn run(
         shutdown,
         registry,
         retention,
+        abandon_after,
     } = context;
     let span = info_span!("game", game_id = %shared.id);
     async move {
@@ -177,7 +189,6 @@ pub async fn run(
         let mut actor = GameActor {
             names: Names { ids, names: vec![] },
             shared,
-            manager,
             spec,
             game: None,
             agents: vec![None; seats],
@@ -190,17 +201,26 @@ pub async fn run(
             deadlines: DelayQueue::new(),
             pending: HashMap::new(),
             ended_at: None,
+            requests: wire::RequestIds::new(seats),
+            all_offline_since: None,
+            abandon_after,
+            hub_traffic: manager.counters().traffic.clone(),
+            manager,
         };
         actor.publish();
         loop {
             let next_delayed = actor.delayed.front().map(|d| d.due);
             let retire_at = actor.ended_at.map(|t| t + retention);
+            let abort_at = actor.all_offline_since.map(|t| t + actor.abandon_after);
             tokio::select! {
                 biased;
                 _ = shutdown.triggered() => break,
                 _ = tokio::time::sleep_until(retire_at.unwrap_or_else(Instant::now)), if retire_at.is_some() => {
                     actor.retire(&registry);
                     break;
+                }
+                _ = tokio::time::sleep_until(abort_at.unwrap_or_else(Instant::now)), if abort_at.is_some() => {
+                    actor.abort_abandoned();
                 }
                 command = inbox.recv() => match command {
                     Some(c) => actor.handle(c),
@@ -229,7 +249,6 @@ impl GameActor {
                 entry,
                 action,
             } => {
-                self.touch(seat);
                 if let Err((code, message)) = self.player_action(seat, &action) {
                     self.reply_error(&entry, code, message, "player_action", action.request_id);
                 }
@@ -239,7 +258,6 @@ impl GameActor {
                 entry,
                 message,
             } => {
-                self.touch(seat);
                 let request_id = message.request_id.clone();
                 if let Err((code, text)) = self.say(seat, message) {
                     self.reply_error(&entry, code, text, "agent_message", request_id);
@@ -299,9 +317,33 @@ impl GameActor {
         }
     }
 
-    fn touch(&mut self, seat: usize) {
-        if let Some(s) = self.shared.seats_mut().get_mut(seat) {
-            s.last_seen = Some(now_epoch_s());
+    /// Starts or stops the abandonment clock: it runs while the game is under way and no
+    /// seat has its agent connected.
+    fn watch_abandonment(&mut self) {
+        let running = self.game.as_ref().is_some_and(|g| !g.is_over());
+        let nobody = self.agents.iter().all(Option::is_none);
+        if running && nobody {
+            self.all_offline_since.get_or_insert_with(Instant::now);
+        } else {
+            self.all_offline_since = None;
+        }
+    }
+
+    /// Every seat has been offline for `GAME_ABANDON_S`: the game ends as `aborted`.
+    fn abort_abandoned(&mut self) {
+        self.all_offline_since = None;
+        let Some(game) = self.game.as_mut() else {
+            return;
+        };
+        match game.abort() {
+            Ok(outputs) => {
+                info!(
+                    after_s = self.abandon_after.as_secs(),
+                    "every seat offline: game aborted"
+                );
+                self.process(outputs, false);
+            }
+            Err(e) => debug!(error = %e, "abort of a game already over"),
         }
     }
 
@@ -331,6 +373,7 @@ impl GameActor {
                 full: true,
             },
         );
+        self.watch_abandonment();
         self.publish();
     }
 
@@ -398,9 +441,12 @@ impl GameActor {
                     ) {
                         phase_changed = true;
                     }
-                    let Some((mut message, client_id)) =
-                        wire::event_message(&self.shared.id, &self.names, &event.kind)
-                    else {
+                    let Some((mut message, client_id)) = wire::event_message(
+                        &self.shared.id,
+                        &self.names,
+                        &self.requests,
+                        &event.kind,
+                    ) else {
                         continue;
                     };
                     if let ServerMessage::PhaseUpdate(p) = &mut message {
@@ -409,6 +455,7 @@ impl GameActor {
                     self.route_event(message, &client_id, event.audience);
                 }
                 Output::Request(request) => {
+                    self.requests.assign(request.seat.index(), request.id);
                     let key = self
                         .deadlines
                         .insert(request.id, Duration::from_millis(request.timeout_ms));
@@ -428,7 +475,10 @@ impl GameActor {
         }
         if self.ended_at.is_none() && self.game.as_ref().is_some_and(Game::is_over) {
             self.ended_at = Some(Instant::now());
+            // Hidden information is public now: so is the traffic of seats and full view.
+            self.shared.traffic.release_into(&self.hub_traffic);
         }
+        self.watch_abandonment();
         for request in requests {
             if self.pending.contains_key(&request.id) {
                 self.send_request(&request);
@@ -445,7 +495,7 @@ impl GameActor {
         let message = ServerMessage::ActionRequest(ActionRequestBody {
             game_id: self.shared.id.to_string(),
             seq: 0,
-            request_id: wire::request_id(request.id),
+            request_id: self.requests.wire(request.id),
             action: request.kind,
             candidates: request
                 .candidates

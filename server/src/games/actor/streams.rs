@@ -129,10 +129,7 @@ impl GameActor {
         related: &str,
         request_id: Option<String>,
     ) {
-        self.manager
-            .counters()
-            .errors_sent
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        entry.traffic.error_sent();
         let frame = ServerFrame {
             message: ServerMessage::Error(ErrorBody {
                 code,
