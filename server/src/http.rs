@@ -5,6 +5,7 @@ use crate::connection_manager::Credential;
 use crate::games::Member;
 use crate::socket::{self, Binding};
 use crate::state::AppState;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Request, StatusCode, header};
@@ -209,13 +210,20 @@ fn check_identity(
 /// `GET /echo` (only with `WS_ECHO`): every text or binary message comes back unchanged,
 /// over the same socket stack and limits as `/ws`, so a conformance suite can judge framing,
 /// UTF-8 and close handling.
-async fn echo(State(state): State<AppState>, ws: WebSocketUpgrade) -> Response {
+async fn echo(
+    State(state): State<AppState>,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
     if !state.config.ws_echo {
         return refuse(
             StatusCode::NOT_FOUND,
             "no route /echo (enable it with WS_ECHO=true)".to_owned(),
         );
     }
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(rejection) => return rejection.into_response(),
+    };
     if state.shutdown.is_triggered() {
         return refuse(
             StatusCode::SERVICE_UNAVAILABLE,

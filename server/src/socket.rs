@@ -214,14 +214,28 @@ async fn write_loop(
             break;
         }
     }
-    if let Some(reason) = entry.control.reason() {
-        let frame = CloseFrame {
-            code: reason.code(),
-            reason: Utf8Bytes::from_static(reason.text()),
+    let deadline = Instant::now() + CLOSE_FRAME_TIMEOUT;
+    // Two tries: a batch cancelled mid-way can leave one frame in the split sink's slot; once
+    // the peer has closed, tungstenite refuses it (and the slot is emptied), and only the
+    // second try flushes the close reply. Without it, some of many clients closing at once
+    // never got the hub's close frame.
+    for _ in 0..2 {
+        let close = async {
+            match entry.control.reason() {
+                Some(reason) => {
+                    let frame = CloseFrame {
+                        code: reason.code(),
+                        reason: Utf8Bytes::from_static(reason.text()),
+                    };
+                    sink.send(Message::Close(Some(frame))).await
+                }
+                None => sink.close().await,
+            }
         };
-        let _ = timeout(CLOSE_FRAME_TIMEOUT, sink.send(Message::Close(Some(frame)))).await;
-    } else {
-        let _ = timeout(CLOSE_FRAME_TIMEOUT, sink.close()).await;
+        match tokio::time::timeout_at(deadline, close).await {
+            Ok(Err(e)) => debug!(error = %e, "close frame refused; retrying once"),
+            Ok(Ok(())) | Err(_) => break,
+        }
     }
 }
 
