@@ -349,6 +349,8 @@ fn spawn_hub(args: &Args) -> std::io::Result<SpawnedHub> {
     cmd.env("WS_HOST", "127.0.0.1")
         .env("WS_PORT", "0")
         .env("RUST_LOG", "warn")
+        // Today's in-memory behaviour unless `--hub-env HUB_STORE=sqlite` asks for the log.
+        .env("HUB_STORE", "memory")
         .env("WS_RATE_PER_SEC", "1000000")
         .env("WS_RATE_BURST", "1000000");
     if args.smoke && args.scenario == Scenario::Slow {

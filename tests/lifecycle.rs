@@ -37,7 +37,8 @@ fn spawn_binary(extra_env: &[(&str, &str)]) -> (Child, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_werewolf-hub"));
     cmd.env("WS_HOST", "127.0.0.1")
         .env("WS_PORT", "0")
-        .env("RUST_LOG", "warn");
+        .env("RUST_LOG", "warn")
+        .env("HUB_STORE", "memory");
     for (k, v) in extra_env {
         cmd.env(k, v);
     }

@@ -14,6 +14,7 @@ async fn hub(extra: &[(&str, &str)]) -> (RunningHub, Target) {
         ("WS_PORT", "0"),
         ("WS_RATE_PER_SEC", "100000"),
         ("WS_RATE_BURST", "100000"),
+        ("HUB_STORE", "memory"),
     ]
     .iter()
     .chain(extra)

@@ -632,6 +632,7 @@ async fn no_token_in_a_trace_log() {
         .env("WS_HOST", "127.0.0.1")
         .env("WS_PORT", "0")
         .env("RUST_LOG", "trace")
+        .env("HUB_STORE", "memory")
         .stdin(Stdio::null())
         .stdout(log.try_clone().expect("dup log"))
         .stderr(log)

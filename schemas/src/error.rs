@@ -34,6 +34,9 @@ pub enum ErrorCode {
     InvalidAction,
     /// The game's inbox is full; retry shortly.
     GameBusy,
+    /// The hub could not make the game's log durable (disk full, I/O error): the game is
+    /// halted until the hub restarts and recovers it from what was stored.
+    StoreUnavailable,
 }
 
 impl ErrorCode {
@@ -51,6 +54,7 @@ impl ErrorCode {
             ErrorCode::NotInGame => "not_in_game",
             ErrorCode::InvalidAction => "invalid_action",
             ErrorCode::GameBusy => "game_busy",
+            ErrorCode::StoreUnavailable => "store_unavailable",
         }
     }
 }

@@ -75,6 +75,11 @@ pub struct ConnectionData {
     /// The game this connection is bound to, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub game_id: Option<String>,
+    /// Game-bound connections only: whether the stream was resumed from the URL's
+    /// `last_seq` (every frame after it follows, then live ones) or not (a `game_state`
+    /// snapshot follows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovered: Option<bool>,
 }
 
 /// `disconnection.data`.

@@ -63,6 +63,7 @@ fn every_server_message_snapshot() {
                     timeout_s: 300,
                     max_message_bytes: 65536,
                     game_id: None,
+                    recovered: None,
                 },
             },
         ),

@@ -64,6 +64,15 @@ pub struct Config {
     /// Seconds after which a started game whose seats are all offline ends as `aborted`
     /// (`GAME_ABANDON_S`, default 600). ≥ 1.
     pub game_abandon_s: u64,
+    /// Where games are logged (`HUB_STORE`): `sqlite` (default, durable, under
+    /// `HUB_DATA_DIR`) or `memory` (nothing survives the process).
+    pub hub_store: String,
+    /// Directory of the durable store (`HUB_DATA_DIR`, default `./data`).
+    pub hub_data_dir: String,
+    /// `normal` (default: commits reach the OS before their effects are delivered; a
+    /// `kill -9` loses nothing seen) or `full` (fsync every commit: power loss too)
+    /// (`HUB_STORE_SYNC`).
+    pub hub_store_sync: String,
     /// Serve `GET /echo`, a WebSocket echo peer over the hub's socket stack, for conformance
     /// suites (`WS_ECHO`, default false).
     pub ws_echo: bool,
@@ -92,6 +101,9 @@ impl Default for Config {
             ws_max_connections: 100_000,
             game_abandon_s: 600,
             ws_echo: false,
+            hub_store: "sqlite".to_owned(),
+            hub_data_dir: "./data".to_owned(),
+            hub_store_sync: "normal".to_owned(),
         }
     }
 }
@@ -174,6 +186,21 @@ impl Config {
         if self.game_abandon_s == 0 {
             return fail("GAME_ABANDON_S", "must be at least 1 (seconds)");
         }
+        if !matches!(self.hub_store.as_str(), "sqlite" | "memory") {
+            return fail(
+                "HUB_STORE",
+                &format!("must be `sqlite` or `memory`, got '{}'", self.hub_store),
+            );
+        }
+        if !matches!(self.hub_store_sync.as_str(), "normal" | "full") {
+            return fail(
+                "HUB_STORE_SYNC",
+                &format!("must be `normal` or `full`, got '{}'", self.hub_store_sync),
+            );
+        }
+        if self.hub_data_dir.trim().is_empty() {
+            return fail("HUB_DATA_DIR", "must not be empty");
+        }
         if self.ws_read_buffer < 512 {
             return fail("WS_READ_BUFFER", "must be at least 512");
         }
@@ -197,6 +224,22 @@ impl Config {
     /// Interval of the server's pings.
     pub fn ping_interval(&self) -> Duration {
         Duration::from_secs(self.ws_ping_interval)
+    }
+
+    /// Opens the configured store (one line naming the file and the problem on failure).
+    pub fn open_store(&self) -> Result<crate::store::Store, crate::store::StoreError> {
+        Ok(match self.hub_store.as_str() {
+            "memory" => std::sync::Arc::new(crate::store::memory::MemoryStore::new()),
+            _ => std::sync::Arc::new(crate::store::sqlite::SqliteStore::open(
+                std::path::Path::new(&self.hub_data_dir),
+                self.hub_store_sync == "full",
+            )?),
+        })
+    }
+
+    /// How long a finished game stays in memory.
+    pub fn retention(&self) -> Duration {
+        Duration::from_secs(self.game_retention_s)
     }
 
     /// Time an HTTP request gets to send its headers.

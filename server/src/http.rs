@@ -94,6 +94,8 @@ struct WsParams {
     game_id: Option<String>,
     /// A seat's token (agents) or the observer token (full view).
     token: Option<String>,
+    /// The last `seq` of its stream the client has: resume after it.
+    last_seq: Option<String>,
 }
 
 /// A refusal before the upgrade: status plus a JSON reason.
@@ -331,7 +333,15 @@ fn bind(
         }
         ClientType::Observer | ClientType::Ui => Member::Public,
     };
-    Ok(Binding::Game { game, member })
+    let last_seq = params
+        .last_seq
+        .as_deref()
+        .and_then(|n| n.trim().parse().ok());
+    Ok(Binding::Game {
+        game,
+        member,
+        last_seq,
+    })
 }
 
 /// A client_id is 1–128 bytes without control characters.

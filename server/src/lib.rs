@@ -14,6 +14,8 @@
 //! - [`close_code`]: every close the server initiates and whether to reconnect.
 //! - [`rate_limit`]: per-connection token bucket and abuse counter.
 //! - [`serve`]: the accept loop (hyper HTTP/1.1 with upgrades and a header-read timeout).
+//! - [`store`]: the durable per-game log behind the [`store::GameStore`] trait (memory and
+//!   SQLite backends): inputs for crash recovery, every stream's frames for resume and replays.
 //! - [`shutdown`]: the [`Shutdown`] signal and OS signal handling.
 //! - [`state`]: [`AppState`], the cheap-to-clone handle every task holds.
 //!
@@ -40,6 +42,7 @@ pub mod serve;
 pub mod shutdown;
 pub mod socket;
 pub mod state;
+pub mod store;
 
 pub use close_code::CloseReason;
 pub use config::{Config, ConfigError};
@@ -63,11 +66,21 @@ pub struct RunningHub {
     join: JoinHandle<std::io::Result<()>>,
 }
 
-/// Binds `WS_HOST:WS_PORT` and starts serving in the background.
+/// Opens the store, recovers its games, binds `WS_HOST:WS_PORT` and starts serving in the
+/// background. A store that cannot be used is an error of kind `InvalidData` whose message
+/// names the file and the problem.
 pub async fn start(config: Config) -> std::io::Result<RunningHub> {
+    let store = config
+        .open_store()
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))?;
     let listener = listen(&config)?;
     let addr = listener.local_addr()?;
-    let state = AppState::new(config);
+    let state = AppState::new(config, store);
+    state
+        .games
+        .recover(state.links())
+        .await
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))?;
     let app = http::router(state.clone());
 
     // Close every socket with 1001 as soon as shutdown starts.

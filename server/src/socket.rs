@@ -41,6 +41,8 @@ pub enum Binding {
         game: Arc<GameShared>,
         /// As what.
         member: Member,
+        /// `last_seq` from the URL: resume the stream after it.
+        last_seq: Option<u64>,
     },
 }
 
@@ -50,7 +52,7 @@ impl Binding {
     pub fn admission(&self, client_type: ClientType) -> Admission {
         match self {
             Binding::Lobby => Admission::lobby(client_type),
-            Binding::Game { game, member } => {
+            Binding::Game { game, member, .. } => {
                 let (credential, hidden) = match *member {
                     Member::Seat(seat) => (
                         Credential::Seat {
@@ -113,37 +115,45 @@ pub async fn run(
             info!("replaced an older connection with the same client_id");
         }
         info!("connected");
-        let welcome = ServerFrame {
-            message: ServerMessage::Connection {
-                data: ConnectionData {
-                    client_type,
-                    timeout_s: state.config.ws_timeout,
-                    max_message_bytes: state.config.ws_max_message_bytes,
-                    game_id: match &binding {
-                        Binding::Lobby => None,
-                        Binding::Game { game, .. } => Some(game.id.to_string()),
+        match &binding {
+            Binding::Lobby => {
+                let welcome = ServerFrame {
+                    message: ServerMessage::Connection {
+                        data: ConnectionData {
+                            client_type,
+                            timeout_s: state.config.ws_timeout,
+                            max_message_bytes: state.config.ws_max_message_bytes,
+                            game_id: None,
+                            recovered: None,
+                        },
                     },
-                },
-            },
-            client_id: client_id.clone(),
-            timestamp: now_epoch_s(),
-        };
-        let _ = state.manager.send_to(&entry, &welcome);
-
-        if let Binding::Game { game, member } = &binding {
-            let attach = GameCommand::Attach {
-                entry: entry.clone(),
-                member: *member,
-            };
-            if game.commands.send(attach).await.is_err() {
-                entry.control.close(CloseReason::ServerShutdown);
+                    client_id: client_id.clone(),
+                    timestamp: now_epoch_s(),
+                };
+                let _ = state.manager.send_to(&entry, &welcome);
+            }
+            // The game's actor sends the `connection` frame: only it knows whether the
+            // stream resumes from `last_seq`.
+            Binding::Game {
+                game,
+                member,
+                last_seq,
+            } => {
+                let attach = GameCommand::Attach {
+                    entry: entry.clone(),
+                    member: *member,
+                    last_seq: *last_seq,
+                };
+                if game.commands.send(attach).await.is_err() {
+                    entry.control.close(CloseReason::ServerShutdown);
+                }
             }
         }
 
         let (sink, stream) = socket.split();
         let writer = tokio::spawn(write_loop(sink, queue, entry.clone()).in_current_span());
         let left = Reader::new(&state, &entry, &binding).run(stream).await;
-        if let Binding::Game { game, member } = &binding {
+        if let Binding::Game { game, member, .. } = &binding {
             let _ = game
                 .commands
                 .send(GameCommand::Detach {
@@ -397,6 +407,7 @@ impl<'a> Reader<'a> {
             Binding::Game {
                 game,
                 member: Member::Seat(seat),
+                ..
             },
             ClientMessage::AgentMessage(_) | ClientMessage::PlayerAction(_),
         ) = (self.binding, &frame.message)

@@ -3,7 +3,9 @@
 use crate::config::Config;
 use crate::connection_manager::ConnectionManager;
 use crate::games::GameRegistry;
+use crate::games::registry::HubLinks;
 use crate::shutdown::Shutdown;
+use crate::store::Store;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::Semaphore;
@@ -29,8 +31,8 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Fresh state for a hub with this configuration.
-    pub fn new(config: Config) -> Self {
+    /// Fresh state for a hub with this configuration, logging games to `store`.
+    pub fn new(config: Config, store: Store) -> Self {
         AppState {
             ws_slots: Arc::new(Semaphore::new(config.ws_max_connections)),
             manager: ConnectionManager::new(config.ws_send_queue),
@@ -38,7 +40,19 @@ impl AppState {
             started_at: Instant::now(),
             shutdown: Shutdown::new(),
             connections: TaskTracker::new(),
-            games: GameRegistry::default(),
+            games: GameRegistry::new(store),
+        }
+    }
+
+    /// What a game's actor needs from the hub.
+    pub fn links(&self) -> HubLinks {
+        HubLinks {
+            manager: self.manager.clone(),
+            shutdown: self.shutdown.clone(),
+            retention: self.config.retention(),
+            abandon_after: std::time::Duration::from_secs(self.config.game_abandon_s),
+            timeout_s: self.config.ws_timeout,
+            max_message_bytes: self.config.ws_max_message_bytes,
         }
     }
 }

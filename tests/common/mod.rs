@@ -23,6 +23,8 @@ pub async fn hub_with(vars: &[(&str, &str)]) -> RunningHub {
     let mut env: Vec<(String, String)> = vec![
         ("WS_HOST".into(), "127.0.0.1".into()),
         ("WS_PORT".into(), "0".into()),
+        // Tests that need the durable log set HUB_STORE=sqlite and their own HUB_DATA_DIR.
+        ("HUB_STORE".into(), "memory".into()),
     ];
     env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let config = Config::from_vars(env).expect("test config is valid");

@@ -1,17 +1,20 @@
-//! Every game of the hub: creation, lookup, seats and their credentials.
+//! Every game of the hub: creation, recovery, lookup, seats and their credentials.
 
 use super::actor::{self, GameCommand};
 use super::secret;
-use super::spec::{GameSpec, validate_name};
+use super::spec::GameSpec;
 use crate::clock::now_epoch_s;
 use crate::connection_manager::{ConnectionManager, Traffic};
 use crate::shutdown::Shutdown;
+use crate::store::{self, GameMeta, Op, SeatMeta, Store, StoreError, StoredGame, TokenHash};
 use arc_swap::ArcSwap;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Duration;
 use tokio::sync::mpsc;
+use tracing::{info, warn};
 use werewolf_schemas::{GameStateBody, Phase};
 
 /// Commands a game's inbox holds before senders get `game_busy`.
@@ -22,8 +25,9 @@ const INBOX_CAPACITY: usize = 1024;
 pub struct Seat {
     /// Globally unique player id: `{game_id}-p{n}` (it is also the agent's client_id).
     pub player_id: String,
-    /// Secret the seat's agent presents as `?token=`.
-    token: String,
+    /// SHA-256 of the seat's token (the token itself is only ever handed to its holder);
+    /// `None` while the seat is open.
+    token_hash: Option<TokenHash>,
     /// Display name; `None` while the seat is open.
     pub name: Option<String>,
     /// Whether the seat's agent is connected now.
@@ -38,7 +42,18 @@ pub struct Seat {
 impl Seat {
     /// Whether `token` is this seat's token.
     pub fn token_matches(&self, token: &str) -> bool {
-        secret::tokens_match(token, &self.token)
+        self.token_hash
+            .as_ref()
+            .is_some_and(|h| store::token_matches(token, h))
+    }
+
+    /// Claims the seat for `name` with a fresh token; returns the token and its hash.
+    pub fn claim(&mut self, name: &str) -> (String, TokenHash) {
+        let token = secret::token();
+        let hash = store::hash_token(&token);
+        self.name = Some(name.to_owned());
+        self.token_hash = Some(hash);
+        (token, hash)
     }
 }
 
@@ -69,14 +84,22 @@ pub struct GameShared {
     pub id: Arc<str>,
     /// Epoch seconds of creation.
     pub created_at: f64,
-    /// Secret giving observers the full view.
-    observer_token: String,
-    /// The seats, by seat index. Locked briefly, never across an await.
+    /// SHA-256 of the secret giving observers the full view.
+    observer_hash: TokenHash,
+    /// The seats, by seat index. Written only by the actor; locked briefly, never across an
+    /// await.
     seats: RwLock<Vec<Seat>>,
     /// Latest public summary, swapped by the actor after every change.
     pub summary: ArcSwap<GameSummary>,
     /// Latest public view (what a ui sees), swapped by the actor after every change.
     pub public_state: ArcSwap<GameStateBody>,
+    /// The setup (`GameSpec::to_json`), for `GET /games/{id}` (seed only once over).
+    pub spec_json: serde_json::Value,
+    /// The seed (dealt the roles: revealed once the game is over).
+    pub seed: u64,
+    /// The last full-view `seq` released to full observers (after `observer_delay_ms`):
+    /// replays of the full view while the game runs stop there.
+    pub full_released: AtomicU64,
     /// The actor's inbox.
     pub commands: mpsc::Sender<GameCommand>,
     /// Traffic of the connections that see hidden information (seats, full view), counted
@@ -90,7 +113,7 @@ impl GameShared {
         self.seats.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Write access to the seats (actor and join only).
+    /// Write access to the seats (the actor only).
     pub fn seats_mut(&self) -> RwLockWriteGuard<'_, Vec<Seat>> {
         self.seats.write().unwrap_or_else(|p| p.into_inner())
     }
@@ -107,7 +130,7 @@ impl GameShared {
 
     /// Whether `token` is the observer token.
     pub fn observer_token_matches(&self, token: &str) -> bool {
-        secret::tokens_match(token, &self.observer_token)
+        store::token_matches(token, &self.observer_hash)
     }
 }
 
@@ -131,6 +154,11 @@ pub struct CreatedGame {
     pub players: Vec<SeatCredentials>,
     /// Token for full-view observers.
     pub observer_token: String,
+    /// The seed: the same seed and the same inputs replay the same game. Keep it from the
+    /// players: it deals the roles.
+    pub seed: u64,
+    /// The whole setup (engine config with the seed, seats, delay, auto start).
+    pub config: serde_json::Value,
 }
 
 /// Why a join failed.
@@ -148,63 +176,196 @@ pub enum JoinError {
     /// The name is already seated in this game.
     #[error("name `{0}` is already taken in this game")]
     NameTaken(String),
+    /// The join could not be made durable.
+    #[error("{0}")]
+    Store(String),
+}
+
+/// What a game's actor needs from the hub, besides its game.
+#[derive(Debug, Clone)]
+pub struct HubLinks {
+    /// Delivery.
+    pub manager: ConnectionManager,
+    /// Stops actors with the hub.
+    pub shutdown: Shutdown,
+    /// How long a finished game stays in memory.
+    pub retention: Duration,
+    /// How long a running game may have every seat offline.
+    pub abandon_after: Duration,
+    /// `WS_TIMEOUT`, for the `connection` frame the actor sends.
+    pub timeout_s: u64,
+    /// `WS_MAX_MESSAGE_BYTES`, likewise.
+    pub max_message_bytes: usize,
 }
 
 /// All games, behind a cheap-to-clone handle.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct GameRegistry {
-    /// Games by id.
+    /// Games in memory, by id.
     games: Arc<RwLock<HashMap<String, Arc<GameShared>>>>,
-    /// Games created since start (for ids and `/stats`).
+    /// Games created since start (for ids).
     created: Arc<AtomicU64>,
+    /// The durable log.
+    pub store: Store,
 }
 
 impl GameRegistry {
-    /// Creates a game and spawns its actor.
-    pub fn create(
-        &self,
-        spec: GameSpec,
-        manager: ConnectionManager,
-        shutdown: Shutdown,
-        retention: std::time::Duration,
-        abandon_after: std::time::Duration,
-    ) -> CreatedGame {
+    /// An empty registry over `store`.
+    pub fn new(store: Store) -> Self {
+        GameRegistry {
+            games: Arc::default(),
+            created: Arc::default(),
+            store,
+        }
+    }
+
+    /// Creates a game, makes it durable, and spawns its actor.
+    pub async fn create(&self, spec: GameSpec, links: HubLinks) -> Result<CreatedGame, StoreError> {
         let n = self.created.fetch_add(1, Ordering::Relaxed) + 1;
         let game_id = format!("g{n}-{}", secret::short_id());
+        let observer_token = secret::token();
+        let mut players = Vec::new();
         let seats: Vec<Seat> = (0..spec.player_count)
-            .map(|i| Seat {
-                player_id: format!("{game_id}-p{}", i + 1),
-                token: secret::token(),
-                name: spec.names.as_ref().and_then(|names| names.get(i).cloned()),
-                connected: false,
-                last_seen: None,
-                timeouts: 0,
+            .map(|i| {
+                let mut seat = Seat {
+                    player_id: format!("{game_id}-p{}", i + 1),
+                    token_hash: None,
+                    name: None,
+                    connected: false,
+                    last_seen: None,
+                    timeouts: 0,
+                };
+                if let Some(name) = spec.names.as_ref().and_then(|names| names.get(i)) {
+                    let (token, _) = seat.claim(name);
+                    players.push(SeatCredentials {
+                        player_id: seat.player_id.clone(),
+                        name: name.clone(),
+                        token,
+                    });
+                }
+                seat
             })
             .collect();
-        let players = seats
-            .iter()
-            .filter_map(|s| {
-                s.name.clone().map(|name| SeatCredentials {
-                    player_id: s.player_id.clone(),
-                    name,
-                    token: s.token.clone(),
-                })
-            })
-            .collect();
-        let (commands, inbox) = mpsc::channel(INBOX_CAPACITY);
         let created_at = now_epoch_s();
+        let meta = GameMeta {
+            game_id: game_id.clone(),
+            created_at,
+            spec: spec.to_json(),
+            observer_hash: store::hash_token(&observer_token),
+            seats: seats
+                .iter()
+                .map(|s| SeatMeta {
+                    player_id: s.player_id.clone(),
+                    name: s.name.clone(),
+                    token_hash: s.token_hash,
+                })
+                .collect(),
+        };
+        let batch = store::Batch {
+            game_id: Arc::from(game_id.as_str()),
+            ops: vec![Op::Create(meta.clone())],
+        };
+        self.store.append(batch).wait().await?;
+        let config = meta.spec.clone();
+        let seed = spec.config.seed;
+        self.spawn(meta, seats, spec, None, links);
+        Ok(CreatedGame {
+            game_id,
+            players,
+            observer_token,
+            seed,
+            config,
+        })
+    }
+
+    /// Brings back every game of a durable store that is not over, or ended less than the
+    /// retention ago. A game that cannot be read is reported (one line) and left in the
+    /// store; the others come back. Returns how many came back.
+    pub async fn recover(&self, links: HubLinks) -> Result<usize, StoreError> {
+        if !self.store.durable() {
+            return Ok(0);
+        }
+        let store = self.store.clone();
+        let rows = tokio::task::spawn_blocking(move || store.games())
+            .await
+            .map_err(|e| StoreError::Io(e.to_string()))??;
+        self.created.store(rows.len() as u64, Ordering::Relaxed);
+        let now = now_epoch_s();
+        let retention = links.retention.as_secs_f64();
+        let mut recovered = 0;
+        for row in rows {
+            if row.ended.is_some_and(|e| e.ended_at + retention <= now) {
+                continue;
+            }
+            let store = self.store.clone();
+            let id = row.game_id.clone();
+            let loaded = tokio::task::spawn_blocking(move || store.load(&id))
+                .await
+                .map_err(|e| StoreError::Io(e.to_string()))?;
+            let stored = match loaded {
+                Ok(Some(s)) => s,
+                Ok(None) => continue,
+                Err(e) => {
+                    warn!(game_id = %row.game_id, error = %e, "game not recovered");
+                    continue;
+                }
+            };
+            match GameSpec::from_json(&stored.meta.spec) {
+                Ok(spec) => {
+                    let seats = stored
+                        .meta
+                        .seats
+                        .iter()
+                        .map(|s| Seat {
+                            player_id: s.player_id.clone(),
+                            token_hash: s.token_hash,
+                            name: s.name.clone(),
+                            connected: false,
+                            last_seen: None,
+                            timeouts: 0,
+                        })
+                        .collect();
+                    self.spawn(
+                        stored.meta.clone(),
+                        seats,
+                        spec,
+                        Some(stored),
+                        links.clone(),
+                    );
+                    recovered += 1;
+                }
+                Err(e) => warn!(game_id = %row.game_id, error = %e, "game not recovered"),
+            }
+        }
+        if recovered > 0 {
+            info!(games = recovered, "recovered games from the store");
+        }
+        Ok(recovered)
+    }
+
+    fn spawn(
+        &self,
+        meta: GameMeta,
+        seats: Vec<Seat>,
+        spec: GameSpec,
+        recovered: Option<StoredGame>,
+        links: HubLinks,
+    ) {
+        let (commands, inbox) = mpsc::channel(INBOX_CAPACITY);
+        let n = spec.player_count;
+        let game_id = meta.game_id.clone();
         let shared = Arc::new(GameShared {
             id: Arc::from(game_id.as_str()),
-            created_at,
-            observer_token: secret::token(),
+            created_at: meta.created_at,
+            observer_hash: meta.observer_hash,
             seats: RwLock::new(seats),
             summary: ArcSwap::from_pointee(GameSummary {
                 game_id: game_id.clone(),
                 phase: Phase::Lobby,
                 day: 0,
-                players: spec.player_count,
-                alive: spec.player_count,
-                created_at,
+                players: n,
+                alive: n,
+                created_at: meta.created_at,
                 winner: None,
             }),
             public_state: ArcSwap::from_pointee(GameStateBody {
@@ -214,62 +375,64 @@ impl GameRegistry {
                 day: 0,
                 current_turn: 0,
                 players: Vec::new(),
-                alive_count: spec.player_count as u32,
+                alive_count: n as u32,
                 dead_count: 0,
                 you: None,
                 winner: None,
             }),
+            spec_json: meta.spec.clone(),
+            seed: spec.config.seed,
+            full_released: AtomicU64::new(0),
             commands,
             traffic: Arc::default(),
         });
-        let observer_token = shared.observer_token.clone();
-        self.write().insert(game_id.clone(), shared.clone());
-        let context = actor::ActorContext {
-            manager,
-            shutdown,
-            registry: self.clone(),
-            retention,
-            abandon_after,
-        };
-        tokio::spawn(actor::run(shared, spec, inbox, context));
-        CreatedGame {
-            game_id,
-            players,
-            observer_token,
-        }
+        self.write().insert(game_id, shared.clone());
+        let registry = self.clone();
+        tokio::spawn(async move {
+            let id = shared.id.clone();
+            let retired = actor::run(
+                shared,
+                spec,
+                inbox,
+                links,
+                registry.store.clone(),
+                recovered,
+            )
+            .await;
+            if retired {
+                registry.remove(&id);
+                registry.store.retire(&id);
+            }
+        });
     }
 
-    /// Claims the first open seat of a game for `name`.
-    pub fn join(
-        &self,
-        game_id: &str,
-        name: &str,
-    ) -> Result<(Arc<GameShared>, SeatCredentials), JoinError> {
-        validate_name(name).map_err(JoinError::BadName)?;
+    /// Claims the first open seat of a game for `name` (through its actor, so the join is
+    /// durable before the token is handed out).
+    pub async fn join(&self, game_id: &str, name: &str) -> Result<SeatCredentials, JoinError> {
+        super::spec::validate_name(name).map_err(JoinError::BadName)?;
         let game = self
             .get(game_id)
             .ok_or_else(|| JoinError::NoGame(game_id.to_owned()))?;
-        let credentials = {
-            let mut seats = game.seats_mut();
-            if seats.iter().any(|s| s.name.as_deref() == Some(name)) {
-                return Err(JoinError::NameTaken(name.to_owned()));
-            }
-            let seat = seats
-                .iter_mut()
-                .find(|s| s.name.is_none())
-                .ok_or_else(|| JoinError::Full(game_id.to_owned()))?;
-            seat.name = Some(name.to_owned());
-            SeatCredentials {
-                player_id: seat.player_id.clone(),
-                name: name.to_owned(),
-                token: seat.token.clone(),
-            }
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let command = GameCommand::Join {
+            name: name.to_owned(),
+            reply,
         };
-        Ok((game, credentials))
+        if game.commands.send(command).await.is_err() {
+            return Err(JoinError::Store("the game is shutting down".into()));
+        }
+        answer
+            .await
+            .unwrap_or_else(|_| Err(JoinError::Store("the game is shutting down".into())))
+    }
+
+    /// Forgets a game (its actor calls this when it retires).
+    pub fn remove(&self, game_id: &str) {
+        self.write().remove(game_id);
     }
 
     /// The game and seat index whose player id is `player_id` (`{game_id}-p{n}`), if that
-    /// game is still listed.
+    /// game is in memory.
     pub fn seat_owner(&self, player_id: &str) -> Option<(Arc<GameShared>, usize)> {
         let (game_id, n) = player_id.rsplit_once("-p")?;
         let index = n.parse::<usize>().ok()?.checked_sub(1)?;
@@ -281,17 +444,12 @@ impl GameRegistry {
         owned.then_some((game, index))
     }
 
-    /// Forgets a game (its actor calls this when it retires).
-    pub fn remove(&self, game_id: &str) {
-        self.write().remove(game_id);
-    }
-
     /// A game by id.
     pub fn get(&self, game_id: &str) -> Option<Arc<GameShared>> {
         self.read().get(game_id).cloned()
     }
 
-    /// Every game, oldest first.
+    /// Every game in memory, oldest first.
     pub fn all(&self) -> Vec<Arc<GameShared>> {
         let mut games: Vec<_> = self.read().values().cloned().collect();
         games.sort_by(|a, b| {
@@ -302,12 +460,12 @@ impl GameRegistry {
         games
     }
 
-    /// Number of games.
+    /// Number of games in memory.
     pub fn len(&self) -> usize {
         self.read().len()
     }
 
-    /// Whether there is no game.
+    /// Whether no game is in memory.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

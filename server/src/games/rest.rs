@@ -1,24 +1,28 @@
 //! REST for games: create, join, list, inspect, start, and the agents directory.
 
 use super::actor::GameCommand;
+use super::registry::GameSummary;
 use super::registry::JoinError;
 use super::spec::CreateGame;
 use crate::state::AppState;
+use crate::store::StreamId;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio::sync::oneshot;
+use werewolf_schemas::Phase;
 
 /// The games routes (merged into the hub's router).
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/games", post(create).get(list))
         .route("/games/{game_id}", get(show))
+        .route("/games/{game_id}/events", get(events))
         .route("/games/{game_id}/join", post(join))
         .route("/games/{game_id}/start", post(start))
         .route("/agents", get(agents))
@@ -60,15 +64,13 @@ async fn create(
         Ok(s) => s,
         Err(reason) => return error(StatusCode::BAD_REQUEST, reason),
     };
-    let retention = std::time::Duration::from_secs(state.config.game_retention_s);
-    let created = state.games.create(
-        spec,
-        state.manager.clone(),
-        state.shutdown.clone(),
-        retention,
-        std::time::Duration::from_secs(state.config.game_abandon_s),
-    );
-    (StatusCode::CREATED, Json(created)).into_response()
+    match state.games.create(spec, state.links()).await {
+        Ok(created) => (StatusCode::CREATED, Json(created)).into_response(),
+        Err(e) => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("the game could not be stored: {e}"),
+        ),
+    }
 }
 
 /// Body of `POST /games/{id}/join`.
@@ -88,8 +90,8 @@ async fn join(
         Ok(b) => b,
         Err(rejection) => return error(StatusCode::BAD_REQUEST, rejection.body_text()),
     };
-    match state.games.join(&game_id, &body.name) {
-        Ok((_, credentials)) => Json(json!({
+    match state.games.join(&game_id, &body.name).await {
+        Ok(credentials) => Json(json!({
             "player_id": credentials.player_id,
             "name": credentials.name,
             "token": credentials.token,
@@ -100,6 +102,7 @@ async fn join(
             error(StatusCode::CONFLICT, e.to_string())
         }
         Err(e @ JoinError::BadName(_)) => error(StatusCode::BAD_REQUEST, e.to_string()),
+        Err(e @ JoinError::Store(_)) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
     }
 }
 
@@ -130,20 +133,214 @@ async fn start(
     }
 }
 
-async fn list(State(state): State<AppState>) -> Response {
-    let games: Vec<_> = state
+/// Query of `GET /games`.
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    /// `lobby`, `running` or `finished` (finished includes games retired from memory).
+    status: Option<String>,
+}
+
+async fn list(State(state): State<AppState>, Query(query): Query<ListQuery>) -> Response {
+    let status = query.status.as_deref().filter(|s| !s.is_empty());
+    if let Some(s) = status {
+        if !matches!(s, "lobby" | "running" | "finished") {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("status must be lobby, running or finished, got `{s}`"),
+            );
+        }
+    }
+    let mut games: Vec<GameSummary> = state
         .games
         .all()
         .iter()
         .map(|g| (**g.summary.load()).clone())
         .collect();
+    if status == Some("finished") {
+        let store = state.games.store.clone();
+        let rows = tokio::task::spawn_blocking(move || store.games()).await;
+        if let Ok(Ok(rows)) = rows {
+            for row in rows {
+                let Some(ended) = row.ended else { continue };
+                if games.iter().any(|g| g.game_id == row.game_id) {
+                    continue;
+                }
+                games.push(GameSummary {
+                    game_id: row.game_id,
+                    phase: Phase::Ended,
+                    day: ended.days,
+                    players: row.players,
+                    alive: 0,
+                    created_at: row.created_at,
+                    winner: Some(ended.winner),
+                });
+            }
+        }
+        games.sort_by(|a, b| a.created_at.total_cmp(&b.created_at));
+    }
+    games.retain(|g| match status {
+        None => true,
+        Some("lobby") => g.phase == Phase::Lobby,
+        Some("finished") => g.winner.is_some(),
+        Some(_) => g.phase != Phase::Lobby && g.winner.is_none(),
+    });
     Json(games).into_response()
 }
 
 async fn show(State(state): State<AppState>, Path(game_id): Path<String>) -> Response {
-    match state.games.get(&game_id) {
-        Some(game) => Json(&**game.public_state.load()).into_response(),
-        None => error(StatusCode::NOT_FOUND, format!("no game `{game_id}`")),
+    if let Some(game) = state.games.get(&game_id) {
+        let mut body = serde_json::to_value(&**game.public_state.load()).unwrap_or_default();
+        let over = game.is_over();
+        body["config"] = public_spec(&game.spec_json, over);
+        if over {
+            body["seed"] = json!(game.seed);
+        }
+        return Json(body).into_response();
+    }
+    let store = state.games.store.clone();
+    let id = game_id.clone();
+    match tokio::task::spawn_blocking(move || store.load(&id)).await {
+        Ok(Ok(Some(stored))) => {
+            let seed = stored.meta.spec["config"]["seed"].clone();
+            let over = stored.ended.is_some();
+            let mut body = json!({
+                "game_id": game_id,
+                "phase": if over { "ended" } else { "lobby" },
+                "day": stored.ended.map_or(0, |e| e.days),
+                "players": stored.meta.seats.iter().map(|s| json!({
+                    "id": s.player_id, "name": s.name,
+                })).collect::<Vec<_>>(),
+                "created_at": stored.meta.created_at,
+                "config": public_spec(&stored.meta.spec, over),
+                "retired": true,
+            });
+            if let Some(ended) = stored.ended {
+                body["winner"] = json!(ended.winner);
+                body["ended_at"] = json!(ended.ended_at);
+                body["seed"] = seed;
+            }
+            Json(body).into_response()
+        }
+        _ => error(StatusCode::NOT_FOUND, format!("no game `{game_id}`")),
+    }
+}
+
+/// The setup as `GET /games/{id}` shows it: without the seed until the game is over (the
+/// seed deals the roles).
+fn public_spec(spec: &serde_json::Value, over: bool) -> serde_json::Value {
+    let mut spec = spec.clone();
+    if !over {
+        if let Some(config) = spec.get_mut("config").and_then(|c| c.as_object_mut()) {
+            config.remove("seed");
+        }
+    }
+    spec
+}
+
+/// Query of `GET /games/{id}/events`.
+#[derive(Debug, Deserialize)]
+struct EventsQuery {
+    /// `public` (default), `full` or `seat:{player_id}`.
+    view: Option<String>,
+    /// First `seq` to return (default 1).
+    from_seq: Option<u64>,
+    /// The observer token (full view) or the seat's token (`seat:`), while the game runs.
+    token: Option<String>,
+}
+
+/// `GET /games/{id}/events`: one stream of a game as JSON lines, byte for byte as sent live.
+/// While the game runs the public view is open, the full view needs the observer token (and
+/// stops at what the observer delay has released), a seat's view needs that seat's token;
+/// once it is over every view is open.
+async fn events(
+    State(state): State<AppState>,
+    Path(game_id): Path<String>,
+    Query(query): Query<EventsQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let token = query
+        .token
+        .clone()
+        .filter(|t| !t.is_empty())
+        .or_else(|| crate::http::bearer(&headers).map(str::to_owned));
+    let view = query.view.as_deref().unwrap_or("public");
+    let live = state.games.get(&game_id);
+    let store = state.games.store.clone();
+    let (seats, over, full_released) = match &live {
+        Some(game) => (
+            game.seats().iter().map(|s| s.player_id.clone()).collect(),
+            game.is_over(),
+            game.full_released
+                .load(std::sync::atomic::Ordering::Relaxed),
+        ),
+        None => {
+            let id = game_id.clone();
+            match tokio::task::spawn_blocking(move || store.load(&id)).await {
+                Ok(Ok(Some(stored))) => (
+                    stored
+                        .meta
+                        .seats
+                        .iter()
+                        .map(|s| s.player_id.clone())
+                        .collect::<Vec<String>>(),
+                    stored.ended.is_some(),
+                    u64::MAX,
+                ),
+                Ok(Err(e)) => {
+                    return error(StatusCode::SERVICE_UNAVAILABLE, format!("store: {e}"));
+                }
+                _ => return error(StatusCode::NOT_FOUND, format!("no game `{game_id}`")),
+            }
+        }
+    };
+    let (stream, upto) = match view {
+        "public" => (StreamId::Public, u64::MAX),
+        "full" => (StreamId::Full, if over { u64::MAX } else { full_released }),
+        other => match other
+            .strip_prefix("seat:")
+            .and_then(|p| seats.iter().position(|s| s == p))
+        {
+            Some(i) => (StreamId::Seat(i), u64::MAX),
+            None => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    format!(
+                        "view must be public, full or seat:{{player_id}} of this game, got `{other}`"
+                    ),
+                );
+            }
+        },
+    };
+    if !over {
+        let allowed = match (stream, &live, token.as_deref()) {
+            (StreamId::Public, _, _) => true,
+            (StreamId::Full, Some(game), Some(t)) => game.observer_token_matches(t),
+            (StreamId::Seat(i), Some(game), Some(t)) => {
+                game.seats().get(i).is_some_and(|s| s.token_matches(t))
+            }
+            _ => false,
+        };
+        if !allowed {
+            return error(
+                StatusCode::UNAUTHORIZED,
+                "this view of a running game needs its token (the observer token for `full`, the seat's for `seat:`)",
+            );
+        }
+    }
+    let after = query.from_seq.unwrap_or(1).saturating_sub(1);
+    let store = state.games.store.clone();
+    let id = game_id.clone();
+    match tokio::task::spawn_blocking(move || store.frames(&id, stream, after, upto)).await {
+        Ok(Ok(frames)) => {
+            let mut body = String::with_capacity(frames.iter().map(|f| f.len() + 1).sum());
+            for frame in frames {
+                body.push_str(&frame);
+                body.push('\n');
+            }
+            ([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response()
+        }
+        Ok(Err(e)) => error(StatusCode::SERVICE_UNAVAILABLE, format!("store: {e}")),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }
 

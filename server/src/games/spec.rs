@@ -50,6 +50,50 @@ pub struct GameSpec {
     pub auto_start: bool,
 }
 
+impl GameSpec {
+    /// The setup as stored in the log (and returned by `POST /games`): the engine config
+    /// (seed included) and the hub's settings of the game.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "config": self.config,
+            "player_count": self.player_count,
+            "names": self.names,
+            "observer_delay_ms": self.observer_delay.as_millis() as u64,
+            "auto_start": self.auto_start,
+        })
+    }
+
+    /// Reads what [`Self::to_json`] wrote.
+    pub fn from_json(value: &serde_json::Value) -> Result<GameSpec, String> {
+        #[derive(Deserialize)]
+        struct Stored {
+            config: GameConfig,
+            player_count: usize,
+            names: Option<Vec<String>>,
+            observer_delay_ms: u64,
+            auto_start: bool,
+        }
+        let s: Stored = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
+        Ok(GameSpec {
+            config: s.config,
+            player_count: s.player_count,
+            names: s.names,
+            observer_delay: Duration::from_millis(s.observer_delay_ms),
+            auto_start: s.auto_start,
+        })
+    }
+
+    /// The engine config without its seed: public while the game runs (the seed deals the
+    /// roles, so it is revealed only when the game is over).
+    pub fn public_config(&self) -> serde_json::Value {
+        let mut config = serde_json::to_value(&self.config).unwrap_or_default();
+        if let Some(map) = config.as_object_mut() {
+            map.remove("seed");
+        }
+        config
+    }
+}
+
 /// Longest seat name, in chars.
 pub const MAX_NAME_CHARS: usize = 64;
 /// Longest accepted request timeout and observer delay (one day), in ms.

@@ -54,15 +54,35 @@ impl SeqStamped {
 
     /// The frame for a stream whose next number is `seq`.
     pub fn with_seq(&self, seq: u64) -> Utf8Bytes {
+        Utf8Bytes::from(self.text(seq))
+    }
+
+    /// [`Self::with_seq`] as a `String`.
+    pub fn text(&self, seq: u64) -> String {
         if self.tail.is_empty() {
-            return Utf8Bytes::from(self.head.clone());
+            return self.head.clone();
         }
         let mut text = String::with_capacity(self.head.len() + 20 + self.tail.len());
         text.push_str(&self.head);
         // Writing into a String cannot fail.
         let _ = write!(text, "{seq}");
         text.push_str(&self.tail);
-        Utf8Bytes::from(text)
+        text
+    }
+
+    /// Rebuilds a stamped frame from its stored halves.
+    pub fn from_parts(head: String, tail: String) -> Self {
+        SeqStamped { head, tail }
+    }
+
+    /// Everything up to and including `"seq":` (the whole frame when it has no `seq`).
+    pub fn head(&self) -> &str {
+        &self.head
+    }
+
+    /// Everything after the number (empty when the frame has no `seq`).
+    pub fn tail(&self) -> &str {
+        &self.tail
     }
 }
 

@@ -39,9 +39,11 @@ impl GameActor {
             "the game has not started".to_owned(),
         ))?;
         if message.channel == Some(werewolf_schemas::Channel::Wolves) {
+            let text = message.message_text;
             let outputs = game
-                .whisper(Seat(seat as u8), message.message_text)
+                .whisper(Seat(seat as u8), text.clone())
                 .map_err(|e| (ErrorCode::InvalidAction, e.to_string()))?;
+            self.batch.push(Op::Input(Input::Whisper { seat, text }));
             self.process(outputs, false);
             return Ok(());
         }
@@ -115,8 +117,13 @@ impl GameActor {
             "the game has not started".to_owned(),
         ))?;
         let outputs = game
-            .act(Seat(seat as u8), request, action)
+            .act(Seat(seat as u8), request, action.clone())
             .map_err(|e| (ErrorCode::InvalidAction, e.to_string()))?;
+        self.batch.push(Op::Input(Input::Act {
+            seat,
+            request: request.0,
+            action,
+        }));
         self.process(outputs, false);
         Ok(())
     }

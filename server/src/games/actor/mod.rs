@@ -9,39 +9,52 @@
 //! count of hidden events (a wolf whisper, a night action) never shows through it. A message
 //! is serialized once per stream and the bytes shared by the stream's recipients.
 //!
+//! # The log
+//! Every routed message is appended to the game's log ([`crate::store`]) whether or not
+//! anyone watches, so a stream's `seq` depends only on the log. The effects of one actor turn
+//! (frames, replies) are delivered only after the turn's batch is durable (write-ahead). A
+//! (re)connecting client either resumes its stream from `last_seq` (every frame after it,
+//! byte for byte as sent live) or gets a `game_state` snapshot carrying the stream's current
+//! `seq`, which consumes no number. A recovered game is rebuilt by replaying its logged
+//! inputs through the engine, without routing anything.
+//!
 //! # Layout
-//! - this file: the loop, membership (attach, detach, presence) and the game flow (start,
-//!   deadlines, engine outputs, requests, retirement);
+//! - this file: the types, the loop, and the turn (group commit, then delivery; halting on a
+//!   failed commit);
+//! - `membership`: attach (resume or snapshot), detach, presence, joins, abandonment;
+//! - `flow`: start, deadlines, recovery from the log, engine outputs, requests, retirement;
 //! - `input`: `player_action` / `agent_message` from seats, checked and fed to the engine;
 //! - `views`: the `game_state` each member may see and the snapshots REST reads;
 //! - `streams`: per-stream `seq`, delivery, the full view's delay.
 
+mod flow;
 mod input;
+mod membership;
 mod streams;
 mod views;
 
-use super::registry::{GameRegistry, GameShared, GameSummary};
+use super::registry::{GameShared, GameSummary, HubLinks, JoinError, SeatCredentials};
 use super::spec::GameSpec;
 use super::stamped::SeqStamped;
 use super::wire::{self, GAME_ENGINE_ID, Names};
 use crate::clock::now_epoch_s;
 use crate::close_code::CloseReason;
 use crate::connection_manager::{ClientEntry, ConnectionManager, Traffic};
-use crate::shutdown::Shutdown;
+use crate::store::{self, Batch, EventRecord, Input, Op, Store, StoreError, StoredGame, StreamId};
 use axum::extract::ws::{Message, Utf8Bytes};
 use futures_util::StreamExt;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
-use streams::{Route, encode};
+use streams::{FullViewer, Route, encode};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_util::time::{DelayQueue, delay_queue};
 use tracing::{Instrument, debug, info, info_span};
 use werewolf_engine::{self as engine, Audience, EventKind, Game, Output, Seat};
 use werewolf_schemas::{
-    ActionRequestBody, AgentMessageIn, ErrorBody, ErrorCode, GameStateBody, PlayerActionIn,
-    PlayerInfo, PresenceBody, ServerFrame, ServerMessage, You,
+    ActionRequestBody, AgentMessageIn, ConnectionData, ErrorBody, ErrorCode, GameStateBody,
+    PlayerActionIn, PlayerInfo, PresenceBody, ServerFrame, ServerMessage, You,
 };
 
 /// What a connection is to a game.
@@ -55,6 +68,17 @@ pub enum Member {
     Full,
 }
 
+impl Member {
+    /// The stream this member reads.
+    pub fn stream(self) -> StreamId {
+        match self {
+            Member::Seat(s) => StreamId::Seat(s),
+            Member::Public => StreamId::Public,
+            Member::Full => StreamId::Full,
+        }
+    }
+}
+
 /// The actor's inbox.
 #[derive(Debug)]
 pub enum GameCommand {
@@ -64,6 +88,8 @@ pub enum GameCommand {
         entry: Arc<ClientEntry>,
         /// As what.
         member: Member,
+        /// The last `seq` of its stream the client has (`last_seq` in its URL).
+        last_seq: Option<u64>,
     },
     /// A connection left.
     Detach {
@@ -95,18 +121,65 @@ pub enum GameCommand {
         /// Where the outcome goes.
         reply: oneshot::Sender<Result<(), String>>,
     },
+    /// `POST /games/{id}/join`.
+    Join {
+        /// The name to seat.
+        name: String,
+        /// Where the credentials go (once the join is durable).
+        reply: oneshot::Sender<Result<SeatCredentials, JoinError>>,
+    },
 }
 
-/// A full-view frame waiting out the observer delay.
+/// A full-view item waiting out the observer delay.
 #[derive(Debug)]
 struct Delayed {
     /// When it may be delivered.
     due: Instant,
-    /// The full viewers attached when the frame was produced (a viewer that attaches later
-    /// starts from its own snapshot, so it must not get frames from before it).
-    to: Vec<Arc<ClientEntry>>,
-    /// The frame.
-    bytes: Utf8Bytes,
+    /// What it is.
+    item: DelayedItem,
+}
+
+/// A delayed full-view frame.
+#[derive(Debug)]
+enum DelayedItem {
+    /// Frame `seq` of the full stream: for every full viewer that has not had it.
+    Frame {
+        /// Its number.
+        seq: u64,
+        /// The frame.
+        bytes: Utf8Bytes,
+    },
+    /// A snapshot for one viewer that attached at that time.
+    Snapshot {
+        /// The viewer's connection.
+        conn_id: u64,
+        /// The frame.
+        bytes: Utf8Bytes,
+    },
+}
+
+/// A request waiting for its answer.
+#[derive(Debug)]
+struct Pending {
+    /// Its deadline in the delay queue.
+    key: delay_queue::Key,
+    /// Its deadline, epoch seconds.
+    deadline: f64,
+    /// The seat it was sent to.
+    seat: usize,
+    /// The `action_request` frame as logged (re-sent unchanged to a reconnecting seat).
+    frame: Option<(u64, Utf8Bytes)>,
+}
+
+/// Something to do once the turn's batch is durable.
+enum AfterCommit {
+    /// Answer `POST /start`.
+    Start(oneshot::Sender<Result<(), String>>),
+    /// Answer `POST /join`.
+    Join(
+        oneshot::Sender<Result<SeatCredentials, JoinError>>,
+        SeatCredentials,
+    ),
 }
 
 /// State owned by the game's task; nothing else touches it.
@@ -115,7 +188,9 @@ struct GameActor {
     shared: Arc<GameShared>,
     /// Delivery.
     manager: ConnectionManager,
-    /// The setup, until the start consumes the config.
+    /// The log.
+    store: Store,
+    /// The setup.
     spec: GameSpec,
     /// The engine; `None` until the game starts.
     game: Option<Game>,
@@ -129,16 +204,18 @@ struct GameActor {
     public: Vec<Arc<ClientEntry>>,
     /// Public stream's last `seq`.
     public_seq: u64,
-    /// Full viewers.
-    full: Vec<Arc<ClientEntry>>,
+    /// Full viewers, with the last full-stream `seq` each has had.
+    full: Vec<FullViewer>,
     /// Full stream's last `seq`.
     full_seq: u64,
+    /// Full stream's last `seq` released to viewers (after the observer delay).
+    full_released: u64,
     /// Full-view frames waiting out the delay, in order.
     delayed: VecDeque<Delayed>,
     /// Deadlines of pending requests.
     deadlines: DelayQueue<engine::RequestId>,
-    /// Each pending request's deadline key and epoch deadline.
-    pending: HashMap<engine::RequestId, (delay_queue::Key, f64)>,
+    /// Every pending request.
+    pending: HashMap<engine::RequestId, Pending>,
     /// When the game ended; it retires `retention` later.
     ended_at: Option<Instant>,
     /// Each seat's own numbering of its requests (what `request_id` means to it).
@@ -150,38 +227,39 @@ struct GameActor {
     abandon_after: Duration,
     /// The hub's live traffic counters, which the game's own join when it ends.
     hub_traffic: Arc<Traffic>,
+    /// This turn's log entries, appended at its end.
+    batch: Vec<Op>,
+    /// This turn's frames, delivered once the batch is durable.
+    outbox: Vec<(Arc<ClientEntry>, Utf8Bytes)>,
+    /// This turn's replies, sent once the batch is durable.
+    after_commit: Vec<AfterCommit>,
+    /// Rebuilding from the log: engine outputs update the state but route nothing.
+    replaying: bool,
+    /// Set when a commit failed: the game is halted (until a restart recovers it).
+    halted: Option<StoreError>,
+    /// `WS_TIMEOUT` and `WS_MAX_MESSAGE_BYTES`, for the `connection` frame.
+    welcome_limits: (u64, usize),
 }
 
-/// What an actor needs from the hub besides its game.
-#[derive(Debug)]
-pub struct ActorContext {
-    /// Delivery.
-    pub manager: ConnectionManager,
-    /// Stops the actor with the hub.
-    pub shutdown: Shutdown,
-    /// Where the game is listed; the actor removes it when it retires.
-    pub registry: GameRegistry,
-    /// How long a finished game stays before it retires.
-    pub retention: Duration,
-    /// How long a running game may have every seat offline before it is aborted.
-    pub abandon_after: Duration,
-}
-
-/// Runs a game until the hub shuts down or, `retention` after its end, the game retires:
-/// it leaves the registry and its remaining connections are closed with 4003.
+/// Runs a game until the hub shuts down (returns false) or, `retention` after its end, the
+/// game retires (returns true: the caller removes it from the registry). `recovered`: the
+/// stored game to rebuild instead of a new one.
 pub async fn run(
     shared: Arc<GameShared>,
     spec: GameSpec,
     mut inbox: mpsc::Receiver<GameCommand>,
-    context: ActorContext,
-) {
-    let ActorContext {
+    links: HubLinks,
+    store: Store,
+    recovered: Option<StoredGame>,
+) -> bool {
+    let HubLinks {
         manager,
         shutdown,
-        registry,
         retention,
         abandon_after,
-    } = context;
+        timeout_s,
+        max_message_bytes,
+    } = links;
     let span = info_span!("game", game_id = %shared.id);
     async move {
         let seats = spec.player_count;
@@ -189,6 +267,9 @@ pub async fn run(
         let mut actor = GameActor {
             names: Names { ids, names: vec![] },
             shared,
+            hub_traffic: manager.counters().traffic.clone(),
+            manager,
+            store,
             spec,
             game: None,
             agents: vec![None; seats],
@@ -197,6 +278,7 @@ pub async fn run(
             public_seq: 0,
             full: Vec::new(),
             full_seq: 0,
+            full_released: 0,
             delayed: VecDeque::new(),
             deadlines: DelayQueue::new(),
             pending: HashMap::new(),
@@ -204,9 +286,17 @@ pub async fn run(
             requests: wire::RequestIds::new(seats),
             all_offline_since: None,
             abandon_after,
-            hub_traffic: manager.counters().traffic.clone(),
-            manager,
+            batch: Vec::new(),
+            outbox: Vec::new(),
+            after_commit: Vec::new(),
+            replaying: false,
+            halted: None,
+            welcome_limits: (timeout_s, max_message_bytes),
         };
+        if let Some(stored) = recovered {
+            actor.recover(stored);
+            actor.commit().await;
+        }
         actor.publish();
         loop {
             let next_delayed = actor.delayed.front().map(|d| d.due);
@@ -214,17 +304,26 @@ pub async fn run(
             let abort_at = actor.all_offline_since.map(|t| t + actor.abandon_after);
             tokio::select! {
                 biased;
-                _ = shutdown.triggered() => break,
+                _ = shutdown.triggered() => return false,
                 _ = tokio::time::sleep_until(retire_at.unwrap_or_else(Instant::now)), if retire_at.is_some() => {
-                    actor.retire(&registry);
-                    break;
+                    actor.retire();
+                    return true;
                 }
                 _ = tokio::time::sleep_until(abort_at.unwrap_or_else(Instant::now)), if abort_at.is_some() => {
                     actor.abort_abandoned();
                 }
                 command = inbox.recv() => match command {
-                    Some(c) => actor.handle(c),
-                    None => break,
+                    Some(c) => {
+                        actor.handle(c).await;
+                        // Group commit: every command already waiting joins this turn.
+                        for _ in 1..64 {
+                            match inbox.try_recv() {
+                                Ok(c) => actor.handle(c).await,
+                                Err(_) => break,
+                            }
+                        }
+                    }
+                    None => return false,
                 },
                 Some(expired) = actor.deadlines.next(), if !actor.deadlines.is_empty() => {
                     actor.on_deadline(expired.into_inner());
@@ -233,6 +332,7 @@ pub async fn run(
                     actor.flush_delayed();
                 }
             }
+            actor.commit().await;
         }
     }
     .instrument(span)
@@ -240,9 +340,17 @@ pub async fn run(
 }
 
 impl GameActor {
-    fn handle(&mut self, command: GameCommand) {
+    async fn handle(&mut self, command: GameCommand) {
+        if let Some(error) = self.halted.clone() {
+            self.refuse_halted(command, &error);
+            return;
+        }
         match command {
-            GameCommand::Attach { entry, member } => self.attach(entry, member),
+            GameCommand::Attach {
+                entry,
+                member,
+                last_seq,
+            } => self.attach(entry, member, last_seq).await,
             GameCommand::Detach { conn_id, member } => self.detach(conn_id, member),
             GameCommand::Action {
                 seat,
@@ -263,276 +371,125 @@ impl GameActor {
                     self.reply_error(&entry, code, text, "agent_message", request_id);
                 }
             }
-            GameCommand::Start { reply } => {
-                let _ = reply.send(self.start(true));
-            }
-        }
-    }
-
-    // ---- membership -------------------------------------------------------------------
-
-    fn attach(&mut self, entry: Arc<ClientEntry>, member: Member) {
-        match member {
-            Member::Seat(seat) => {
-                self.agents[seat] = Some(entry.clone());
-                self.set_presence(seat, true);
-                let state = self.state_for(member);
-                self.send_seat(seat, ServerMessage::GameState(state), GAME_ENGINE_ID);
-                self.resend_requests(seat);
-                if self.spec.auto_start && self.game.is_none() && self.all_seated_and_connected() {
-                    if let Err(e) = self.start(false) {
-                        debug!(error = %e, "auto start failed");
-                    }
+            GameCommand::Start { reply } => match self.start(true) {
+                Ok(()) => self.after_commit.push(AfterCommit::Start(reply)),
+                Err(e) => {
+                    let _ = reply.send(Err(e));
                 }
-            }
-            Member::Public => {
-                let mut state = self.state_for(member);
-                state.seq = Some(self.public_seq);
-                self.send_one(&entry, ServerMessage::GameState(state), GAME_ENGINE_ID);
-                self.public.push(entry);
-            }
-            Member::Full => {
-                let mut state = self.state_for(member);
-                state.seq = Some(self.full_seq);
-                let bytes = encode(ServerMessage::GameState(state), GAME_ENGINE_ID);
-                self.push_full(vec![entry.clone()], bytes);
-                self.full.push(entry);
-            }
-        }
-    }
-
-    fn detach(&mut self, conn_id: u64, member: Member) {
-        match member {
-            Member::Seat(seat) => {
-                if self.agents[seat]
-                    .as_ref()
-                    .is_some_and(|e| e.conn_id == conn_id)
-                {
-                    self.agents[seat] = None;
-                    self.set_presence(seat, false);
-                }
-            }
-            Member::Public => self.public.retain(|e| e.conn_id != conn_id),
-            Member::Full => self.full.retain(|e| e.conn_id != conn_id),
-        }
-    }
-
-    /// Starts or stops the abandonment clock: it runs while the game is under way and no
-    /// seat has its agent connected.
-    fn watch_abandonment(&mut self) {
-        let running = self.game.as_ref().is_some_and(|g| !g.is_over());
-        let nobody = self.agents.iter().all(Option::is_none);
-        if running && nobody {
-            self.all_offline_since.get_or_insert_with(Instant::now);
-        } else {
-            self.all_offline_since = None;
-        }
-    }
-
-    /// Every seat has been offline for `GAME_ABANDON_S`: the game ends as `aborted`.
-    fn abort_abandoned(&mut self) {
-        self.all_offline_since = None;
-        let Some(game) = self.game.as_mut() else {
-            return;
-        };
-        match game.abort() {
-            Ok(outputs) => {
-                info!(
-                    after_s = self.abandon_after.as_secs(),
-                    "every seat offline: game aborted"
-                );
-                self.process(outputs, false);
-            }
-            Err(e) => debug!(error = %e, "abort of a game already over"),
-        }
-    }
-
-    fn set_presence(&mut self, seat: usize, connected: bool) {
-        let now = now_epoch_s();
-        let player_id = {
-            let mut seats = self.shared.seats_mut();
-            let Some(s) = seats.get_mut(seat) else { return };
-            s.connected = connected;
-            s.last_seen = Some(now);
-            s.player_id.clone()
-        };
-        info!(player_id = %player_id, connected, "presence");
-        let presence = ServerMessage::Presence(PresenceBody {
-            game_id: self.shared.id.to_string(),
-            seq: 0,
-            player_id,
-            connected,
-            last_seen: now,
-        });
-        self.route(
-            presence,
-            GAME_ENGINE_ID,
-            Route {
-                seats: &[],
-                public: true,
-                full: true,
             },
-        );
-        self.watch_abandonment();
-        self.publish();
-    }
-
-    fn all_seated_and_connected(&self) -> bool {
-        self.agents.iter().all(Option::is_some)
-            && self.shared.seats().iter().all(|s| s.name.is_some())
-    }
-
-    // ---- game flow --------------------------------------------------------------------
-
-    /// Starts the game. `explicit`: by `POST /start` (seats must be claimed, not connected).
-    fn start(&mut self, explicit: bool) -> Result<(), String> {
-        if self.game.is_some() {
-            return Err("the game has already started".into());
-        }
-        let names: Vec<Option<String>> =
-            self.shared.seats().iter().map(|s| s.name.clone()).collect();
-        if names.iter().any(Option::is_none) {
-            return Err("seats are still open; fill them with POST /games/{id}/join".into());
-        }
-        self.names.names = names.into_iter().flatten().collect();
-        let (game, outputs) = Game::new(self.spec.config.clone(), self.spec.player_count)
-            .map_err(|e| e.to_string())?;
-        info!(explicit, seed = self.spec.config.seed, "game started");
-        self.game = Some(game);
-        self.process(outputs, true);
-        Ok(())
-    }
-
-    fn on_deadline(&mut self, request: engine::RequestId) {
-        self.pending.remove(&request);
-        let Some(game) = self.game.as_mut() else {
-            return;
-        };
-        match game.expire(request) {
-            Ok(outputs) => self.process(outputs, false),
-            Err(e) => debug!(error = %e, "deadline of a request already closed"),
-        }
-    }
-
-    /// Delivers a batch of engine outputs: events by audience, then (after a phase change)
-    /// a fresh `game_state` on every stream, then the new requests.
-    fn process(&mut self, outputs: Vec<Output>, started: bool) {
-        let now = now_epoch_s();
-        let latest_deadline = outputs
-            .iter()
-            .filter_map(Output::as_request)
-            .map(|r| now + r.timeout_ms as f64 / 1000.0)
-            .fold(None, |acc: Option<f64>, d| {
-                Some(acc.map_or(d, |a| a.max(d)))
-            });
-        let mut phase_changed = started;
-        let mut requests = Vec::new();
-        for output in outputs {
-            match output {
-                Output::Event(event) => {
-                    if let EventKind::RequestTimedOut { seat, .. } = &event.kind {
-                        if let Some(s) = self.shared.seats_mut().get_mut(seat.index()) {
-                            s.timeouts += 1;
-                        }
-                    }
-                    if matches!(
-                        event.kind,
-                        EventKind::PhaseChanged { .. } | EventKind::GameOver { .. }
-                    ) {
-                        phase_changed = true;
-                    }
-                    let Some((mut message, client_id)) = wire::event_message(
-                        &self.shared.id,
-                        &self.names,
-                        &self.requests,
-                        &event.kind,
-                    ) else {
-                        continue;
-                    };
-                    if let ServerMessage::PhaseUpdate(p) = &mut message {
-                        p.deadline = latest_deadline;
-                    }
-                    self.route_event(message, &client_id, event.audience);
+            GameCommand::Join { name, reply } => match self.join(&name) {
+                Ok(credentials) => self
+                    .after_commit
+                    .push(AfterCommit::Join(reply, credentials)),
+                Err(e) => {
+                    let _ = reply.send(Err(e));
                 }
-                Output::Request(request) => {
-                    self.requests.assign(request.seat.index(), request.id);
-                    let key = self
-                        .deadlines
-                        .insert(request.id, Duration::from_millis(request.timeout_ms));
-                    self.pending
-                        .insert(request.id, (key, now + request.timeout_ms as f64 / 1000.0));
-                    requests.push(request);
+            },
+        }
+    }
+
+    /// A halted game answers everything with `store_unavailable`.
+    fn refuse_halted(&mut self, command: GameCommand, error: &StoreError) {
+        let why = format!("the game's log is not writable ({error}); it is halted");
+        match command {
+            GameCommand::Attach { entry, .. } => {
+                self.welcome(&entry, false);
+                self.reply_error(&entry, ErrorCode::StoreUnavailable, why, "connection", None);
+            }
+            GameCommand::Detach { conn_id, member } => self.detach(conn_id, member),
+            GameCommand::Action {
+                entry, action: a, ..
+            } => self.reply_error(
+                &entry,
+                ErrorCode::StoreUnavailable,
+                why,
+                "player_action",
+                a.request_id,
+            ),
+            GameCommand::Say { entry, message, .. } => self.reply_error(
+                &entry,
+                ErrorCode::StoreUnavailable,
+                why,
+                "agent_message",
+                message.request_id,
+            ),
+            GameCommand::Start { reply } => {
+                let _ = reply.send(Err(why));
+            }
+            GameCommand::Join { reply, .. } => {
+                let _ = reply.send(Err(JoinError::Store(why)));
+            }
+        }
+    }
+
+    /// Ends the turn: makes its batch durable, then delivers its frames and replies. A
+    /// failed commit halts the game: its clients are told, nothing of the turn is
+    /// delivered, and the store keeps what was committed before.
+    async fn commit(&mut self) {
+        if !self.batch.is_empty() {
+            let batch = Batch {
+                game_id: self.shared.id.clone(),
+                ops: std::mem::take(&mut self.batch),
+            };
+            if let Err(e) = self.store.append(batch).wait().await {
+                self.halt(e);
+                return;
+            }
+        }
+        let mut delivered = 0;
+        for (entry, bytes) in self.outbox.drain(..) {
+            if self.manager.offer(&entry, Message::Text(bytes)).is_ok() {
+                entry.traffic.delivered(1);
+                delivered += 1;
+            }
+        }
+        let _ = delivered;
+        for after in self.after_commit.drain(..) {
+            match after {
+                AfterCommit::Start(reply) => {
+                    let _ = reply.send(Ok(()));
                 }
-                Output::Closed(closed) => {
-                    if let Some((key, _)) = self.pending.remove(&closed.id) {
-                        self.deadlines.try_remove(&key);
-                    }
+                AfterCommit::Join(reply, credentials) => {
+                    let _ = reply.send(Ok(credentials));
                 }
             }
         }
-        if phase_changed {
-            self.broadcast_states();
-        }
-        if self.ended_at.is_none() && self.game.as_ref().is_some_and(Game::is_over) {
-            self.ended_at = Some(Instant::now());
-            // Hidden information is public now: so is the traffic of seats and full view.
-            self.shared.traffic.release_into(&self.hub_traffic);
-        }
-        self.watch_abandonment();
-        for request in requests {
-            if self.pending.contains_key(&request.id) {
-                self.send_request(&request);
+    }
+
+    fn halt(&mut self, error: StoreError) {
+        tracing::error!(error = %error, "store commit failed: game halted");
+        self.outbox.clear();
+        let why = format!("the game's log is not writable ({error}); it is halted");
+        for after in self.after_commit.drain(..) {
+            match after {
+                AfterCommit::Start(reply) => {
+                    let _ = reply.send(Err(why.clone()));
+                }
+                AfterCommit::Join(reply, _) => {
+                    let _ = reply.send(Err(JoinError::Store(why.clone())));
+                }
             }
         }
-        self.publish();
-    }
-
-    fn send_request(&mut self, request: &engine::Request) {
-        let deadline = self
-            .pending
-            .get(&request.id)
-            .map_or_else(now_epoch_s, |(_, d)| *d);
-        let message = ServerMessage::ActionRequest(ActionRequestBody {
-            game_id: self.shared.id.to_string(),
-            seq: 0,
-            request_id: self.requests.wire(request.id),
-            action: request.kind,
-            candidates: request
-                .candidates
-                .iter()
-                .map(|s| self.names.id(*s))
-                .collect(),
-            deadline,
-        });
-        self.send_seat(request.seat.index(), message, GAME_ENGINE_ID);
-    }
-
-    /// After a reconnect: the seat's pending requests again, with their original deadlines.
-    fn resend_requests(&mut self, seat: usize) {
-        let Some(game) = &self.game else { return };
-        let mine: Vec<engine::Request> = game
-            .pending_requests()
-            .iter()
-            .filter(|r| r.seat.index() == seat)
-            .cloned()
-            .collect();
-        for request in mine {
-            self.send_request(&request);
-        }
-    }
-
-    /// Leaves the registry and closes every connection still attached to the game.
-    fn retire(&mut self, registry: &GameRegistry) {
-        info!("finished game retired");
-        registry.remove(&self.shared.id);
-        let attached = self
+        let attached: Vec<Arc<ClientEntry>> = self
             .agents
             .iter()
             .flatten()
             .chain(&self.public)
-            .chain(&self.full);
+            .chain(self.full.iter().map(|v| &v.entry))
+            .cloned()
+            .collect();
         for entry in attached {
-            entry.control.close(CloseReason::GameRemoved);
+            self.reply_error(
+                &entry,
+                ErrorCode::StoreUnavailable,
+                why.clone(),
+                "game",
+                None,
+            );
         }
+        self.deadlines.clear();
+        self.delayed.clear();
+        self.all_offline_since = None;
+        self.halted = Some(error);
     }
 }

@@ -1,7 +1,18 @@
-//! Delivery: each stream (seat, public, full) numbers its frames; the full view waits out
-//! the observer delay.
+//! Delivery: each stream (seat, public, full) numbers its frames and logs them; the frames
+//! reach their recipients once the turn is durable; the full view waits out the observer
+//! delay.
 
 use super::*;
+
+/// A full-view observer and the last full-stream `seq` it has had (its snapshot's, or the
+/// last frame delivered to it), so delayed frames reach it exactly once and in order.
+#[derive(Debug)]
+pub(super) struct FullViewer {
+    /// The connection.
+    pub(super) entry: Arc<ClientEntry>,
+    /// The last `seq` it has had.
+    pub(super) last: u64,
+}
 
 impl GameActor {
     pub(super) fn route_event(
@@ -29,79 +40,86 @@ impl GameActor {
         );
     }
 
-    /// Sends one message to the given streams, each with its next `seq`. The message is
-    /// serialized once, and only if someone watches one of the streams; a stream's `seq`
-    /// advances whether or not anyone watches it.
-    pub(super) fn route(&mut self, message: ServerMessage, client_id: &str, route: Route<'_>) {
-        let seats_watched = route
-            .seats
-            .iter()
-            .any(|&s| self.agents.get(s).is_some_and(Option::is_some));
-        let public_watched = route.public && !self.public.is_empty();
-        let full_watched = route.full && !self.full.is_empty();
-        let stamped = (seats_watched || public_watched || full_watched)
-            .then(|| SeqStamped::new(message, client_id));
+    /// Sends one message to the given streams, each with its next `seq`: serialized once,
+    /// logged whether or not anyone watches (so `seq` depends only on the log), and queued
+    /// for the watchers, who get it once the turn is durable.
+    pub(super) fn route(
+        &mut self,
+        message: ServerMessage,
+        client_id: &str,
+        route: Route<'_>,
+    ) -> Arc<SeqStamped> {
+        let stamped = Arc::new(SeqStamped::new(message, client_id));
+        let mut streams = Vec::with_capacity(route.seats.len() + 2);
         for &seat in route.seats {
             let Some(seq) = self.seat_seq.get_mut(seat) else {
                 continue;
             };
             *seq += 1;
-            if let (Some(Some(agent)), Some(stamped)) = (self.agents.get(seat), &stamped) {
-                let _ = self
-                    .manager
-                    .deliver(agent, Message::Text(stamped.with_seq(*seq)));
+            let seq = *seq;
+            streams.push((StreamId::Seat(seat), seq));
+            if let Some(Some(agent)) = self.agents.get(seat) {
+                self.outbox.push((agent.clone(), stamped.with_seq(seq)));
             }
         }
         if route.public {
             self.public_seq += 1;
+            streams.push((StreamId::Public, self.public_seq));
+            if !self.public.is_empty() {
+                let bytes = stamped.with_seq(self.public_seq);
+                for viewer in &self.public {
+                    self.outbox.push((viewer.clone(), bytes.clone()));
+                }
+            }
         }
         if route.full {
             self.full_seq += 1;
-        }
-        let Some(stamped) = stamped else { return };
-        if public_watched {
-            let bytes = stamped.with_seq(self.public_seq);
-            for viewer in &self.public {
-                let _ = self.manager.deliver(viewer, Message::Text(bytes.clone()));
-            }
-        }
-        if full_watched {
-            let bytes = stamped.with_seq(self.full_seq);
+            let seq = self.full_seq;
+            streams.push((StreamId::Full, seq));
             if self.spec.observer_delay.is_zero() {
-                self.deliver_full(&self.full, &bytes);
+                self.release_full(seq, stamped.with_seq(seq));
             } else {
-                self.push_full(self.full.clone(), bytes);
+                self.delayed.push_back(Delayed {
+                    due: Instant::now() + self.spec.observer_delay,
+                    item: DelayedItem::Frame {
+                        seq,
+                        bytes: stamped.with_seq(seq),
+                    },
+                });
             }
         }
+        self.batch.push(Op::Event(EventRecord {
+            stamped: stamped.clone(),
+            streams,
+        }));
+        stamped
     }
 
-    pub(super) fn send_seat(&mut self, seat: usize, mut message: ServerMessage, client_id: &str) {
-        let Some(seq) = self.seat_seq.get_mut(seat) else {
-            return;
-        };
-        *seq += 1;
-        wire::set_seq(&mut message, *seq);
-        if let Some(agent) = &self.agents[seat] {
-            let _ = self
-                .manager
-                .deliver(agent, Message::Text(encode(message, client_id)));
+    /// Full-stream frame `seq` is due: to every full viewer that has not had it.
+    fn release_full(&mut self, seq: u64, bytes: Utf8Bytes) {
+        for viewer in &mut self.full {
+            if viewer.last < seq {
+                viewer.last = seq;
+                self.outbox.push((viewer.entry.clone(), bytes.clone()));
+            }
         }
+        self.full_released = seq;
+        self.shared
+            .full_released
+            .store(seq, std::sync::atomic::Ordering::Relaxed);
     }
 
-    pub(super) fn send_one(&self, entry: &ClientEntry, message: ServerMessage, client_id: &str) {
-        let _ = self
-            .manager
-            .deliver(entry, Message::Text(encode(message, client_id)));
-    }
-
-    pub(super) fn push_full(&mut self, to: Vec<Arc<ClientEntry>>, bytes: Utf8Bytes) {
+    /// A full viewer's snapshot, delayed like the frames after it.
+    pub(super) fn push_snapshot(&mut self, entry: &Arc<ClientEntry>, bytes: Utf8Bytes) {
         if self.spec.observer_delay.is_zero() {
-            self.deliver_full(&to, &bytes);
+            self.outbox.push((entry.clone(), bytes));
         } else {
             self.delayed.push_back(Delayed {
                 due: Instant::now() + self.spec.observer_delay,
-                to,
-                bytes,
+                item: DelayedItem::Snapshot {
+                    conn_id: entry.conn_id,
+                    bytes,
+                },
             });
         }
     }
@@ -109,15 +127,17 @@ impl GameActor {
     pub(super) fn flush_delayed(&mut self) {
         let now = Instant::now();
         while self.delayed.front().is_some_and(|d| d.due <= now) {
-            if let Some(d) = self.delayed.pop_front() {
-                self.deliver_full(&d.to, &d.bytes);
+            let Some(d) = self.delayed.pop_front() else {
+                break;
+            };
+            match d.item {
+                DelayedItem::Frame { seq, bytes } => self.release_full(seq, bytes),
+                DelayedItem::Snapshot { conn_id, bytes } => {
+                    if let Some(v) = self.full.iter().find(|v| v.entry.conn_id == conn_id) {
+                        self.outbox.push((v.entry.clone(), bytes));
+                    }
+                }
             }
-        }
-    }
-
-    pub(super) fn deliver_full(&self, to: &[Arc<ClientEntry>], bytes: &Utf8Bytes) {
-        for viewer in to {
-            let _ = self.manager.deliver(viewer, Message::Text(bytes.clone()));
         }
     }
 

@@ -67,35 +67,41 @@ impl GameActor {
         }
     }
 
+    /// A fresh `game_state` on every stream (after a phase change), logged whether or not
+    /// anyone watches.
     pub(super) fn broadcast_states(&mut self) {
         for seat in 0..self.agents.len() {
             let state = self.state_for(Member::Seat(seat));
-            self.send_seat(seat, ServerMessage::GameState(state), GAME_ENGINE_ID);
-        }
-        if !self.public.is_empty() {
-            let public = self.state_for(Member::Public);
             self.route(
-                ServerMessage::GameState(public),
+                ServerMessage::GameState(state),
                 GAME_ENGINE_ID,
                 Route {
-                    seats: &[],
-                    public: true,
+                    seats: &[seat],
+                    public: false,
                     full: false,
                 },
             );
         }
-        if !self.full.is_empty() {
-            let full = self.state_for(Member::Full);
-            self.route(
-                ServerMessage::GameState(full),
-                GAME_ENGINE_ID,
-                Route {
-                    seats: &[],
-                    public: false,
-                    full: true,
-                },
-            );
-        }
+        let public = self.state_for(Member::Public);
+        self.route(
+            ServerMessage::GameState(public),
+            GAME_ENGINE_ID,
+            Route {
+                seats: &[],
+                public: true,
+                full: false,
+            },
+        );
+        let full = self.state_for(Member::Full);
+        self.route(
+            ServerMessage::GameState(full),
+            GAME_ENGINE_ID,
+            Route {
+                seats: &[],
+                public: false,
+                full: true,
+            },
+        );
     }
 
     /// Refreshes what REST reads: the summary and the public state.

@@ -1,0 +1,297 @@
+//! The game flow: start, deadlines, recovery from the log, engine outputs, requests,
+//! retirement.
+
+use super::*;
+
+impl GameActor {
+    /// Starts the game. `explicit`: by `POST /start` (seats must be claimed, not connected).
+    pub(super) fn start(&mut self, explicit: bool) -> Result<(), String> {
+        if self.game.is_some() {
+            return Err("the game has already started".into());
+        }
+        let names: Vec<Option<String>> =
+            self.shared.seats().iter().map(|s| s.name.clone()).collect();
+        if names.iter().any(Option::is_none) {
+            return Err("seats are still open; fill them with POST /games/{id}/join".into());
+        }
+        self.names.names = names.into_iter().flatten().collect();
+        let (game, outputs) = Game::new(self.spec.config.clone(), self.spec.player_count)
+            .map_err(|e| e.to_string())?;
+        if !self.replaying {
+            info!(explicit, "game started");
+            self.batch.push(Op::Input(Input::Start));
+        }
+        self.game = Some(game);
+        self.process(outputs, true);
+        Ok(())
+    }
+
+    pub(super) fn on_deadline(&mut self, request: engine::RequestId) {
+        self.pending.remove(&request);
+        let Some(game) = self.game.as_mut() else {
+            return;
+        };
+        match game.expire(request) {
+            Ok(outputs) => {
+                self.batch
+                    .push(Op::Input(Input::Expire { request: request.0 }));
+                self.process(outputs, false);
+            }
+            Err(e) => debug!(error = %e, "deadline of a request already closed"),
+        }
+    }
+
+    /// Rebuilds the game from its log: replays every input through the engine without
+    /// routing, takes each stream's `seq` from the log, then re-issues every pending
+    /// request with a fresh deadline (its full timeout, from now) as a new frame.
+    pub(super) fn recover(&mut self, stored: StoredGame) {
+        self.replaying = true;
+        for input in &stored.inputs {
+            let applied = match input {
+                Input::Start => self.start(false).map_err(|e| e.to_string()),
+                Input::Act {
+                    seat,
+                    request,
+                    action,
+                } => self.replay(|g| {
+                    g.act(
+                        Seat(*seat as u8),
+                        engine::RequestId(*request),
+                        action.clone(),
+                    )
+                }),
+                Input::Whisper { seat, text } => {
+                    self.replay(|g| g.whisper(Seat(*seat as u8), text.clone()))
+                }
+                Input::Expire { request } => self.replay(|g| g.expire(engine::RequestId(*request))),
+                Input::Abort => self.replay(Game::abort),
+            };
+            if let Err(e) = applied {
+                tracing::error!(error = %e, ?input, "the log does not replay; game stopped at this input");
+                break;
+            }
+        }
+        self.replaying = false;
+        let head = |s: StreamId| stored.heads.get(&s).copied().unwrap_or(0);
+        for (seat, seq) in self.seat_seq.iter_mut().enumerate() {
+            *seq = head(StreamId::Seat(seat));
+        }
+        self.public_seq = head(StreamId::Public);
+        self.full_seq = head(StreamId::Full);
+        self.full_released = self.full_seq;
+        self.shared
+            .full_released
+            .store(self.full_released, std::sync::atomic::Ordering::Relaxed);
+        if let Some(ended) = stored.ended {
+            let ago = (now_epoch_s() - ended.ended_at).max(0.0);
+            self.ended_at = Some(
+                Instant::now()
+                    .checked_sub(Duration::from_secs_f64(ago))
+                    .unwrap_or_else(Instant::now),
+            );
+            self.shared.traffic.release_into(&self.hub_traffic);
+        }
+        // Re-issue what was pending at the crash: same request ids, new deadlines.
+        let pending: Vec<engine::Request> = self
+            .game
+            .as_ref()
+            .map(|g| g.pending_requests().to_vec())
+            .unwrap_or_default();
+        let now = now_epoch_s();
+        for request in pending {
+            let key = self
+                .deadlines
+                .insert(request.id, Duration::from_millis(request.timeout_ms));
+            self.pending.insert(
+                request.id,
+                Pending {
+                    key,
+                    deadline: now + request.timeout_ms as f64 / 1000.0,
+                    seat: request.seat.index(),
+                    frame: None,
+                },
+            );
+            self.send_request(&request);
+        }
+        self.watch_abandonment();
+        info!(
+            inputs = stored.inputs.len(),
+            pending = self.pending.len(),
+            "game recovered from the log"
+        );
+    }
+
+    pub(super) fn replay(
+        &mut self,
+        input: impl FnOnce(&mut Game) -> Result<Vec<Output>, engine::ActionError>,
+    ) -> Result<(), String> {
+        let game = self.game.as_mut().ok_or("an input before the start")?;
+        let outputs = input(game).map_err(|e| e.to_string())?;
+        self.process(outputs, false);
+        Ok(())
+    }
+
+    /// Delivers a batch of engine outputs: events by audience, then (after a phase change)
+    /// a fresh `game_state` on every stream, then the new requests. While replaying the log,
+    /// only the state is updated.
+    pub(super) fn process(&mut self, outputs: Vec<Output>, started: bool) {
+        let now = now_epoch_s();
+        let latest_deadline = outputs
+            .iter()
+            .filter_map(Output::as_request)
+            .map(|r| now + r.timeout_ms as f64 / 1000.0)
+            .fold(None, |acc: Option<f64>, d| {
+                Some(acc.map_or(d, |a| a.max(d)))
+            });
+        let mut phase_changed = started;
+        let mut requests = Vec::new();
+        for output in outputs {
+            match output {
+                Output::Event(event) => {
+                    if let EventKind::RequestTimedOut { seat, .. } = &event.kind {
+                        if let Some(s) = self.shared.seats_mut().get_mut(seat.index()) {
+                            s.timeouts += 1;
+                        }
+                    }
+                    if matches!(
+                        event.kind,
+                        EventKind::PhaseChanged { .. } | EventKind::GameOver { .. }
+                    ) {
+                        phase_changed = true;
+                    }
+                    if self.replaying {
+                        continue;
+                    }
+                    let Some((mut message, client_id)) = wire::event_message(
+                        &self.shared.id,
+                        &self.names,
+                        &self.requests,
+                        &event.kind,
+                    ) else {
+                        continue;
+                    };
+                    if let ServerMessage::PhaseUpdate(p) = &mut message {
+                        p.deadline = latest_deadline;
+                    }
+                    self.route_event(message, &client_id, event.audience);
+                }
+                Output::Request(request) => {
+                    self.requests.assign(request.seat.index(), request.id);
+                    if self.replaying {
+                        continue;
+                    }
+                    let key = self
+                        .deadlines
+                        .insert(request.id, Duration::from_millis(request.timeout_ms));
+                    self.pending.insert(
+                        request.id,
+                        Pending {
+                            key,
+                            deadline: now + request.timeout_ms as f64 / 1000.0,
+                            seat: request.seat.index(),
+                            frame: None,
+                        },
+                    );
+                    requests.push(request);
+                }
+                Output::Closed(closed) => {
+                    if let Some(p) = self.pending.remove(&closed.id) {
+                        self.deadlines.try_remove(&p.key);
+                    }
+                }
+            }
+        }
+        if phase_changed && !self.replaying {
+            self.broadcast_states();
+        }
+        if self.ended_at.is_none()
+            && !self.replaying
+            && self.game.as_ref().is_some_and(Game::is_over)
+        {
+            self.ended_at = Some(Instant::now());
+            if let Some(g) = &self.game {
+                self.batch.push(Op::Ended(store::Ended {
+                    winner: g.winner().unwrap_or(werewolf_schemas::Winner::Aborted),
+                    ended_at: now_epoch_s(),
+                    days: g.day(),
+                }));
+            }
+            // Hidden information is public now: so is the traffic of seats and full view.
+            self.shared.traffic.release_into(&self.hub_traffic);
+        }
+        if self.replaying {
+            return;
+        }
+        self.watch_abandonment();
+        for request in requests {
+            if self.pending.contains_key(&request.id) {
+                self.send_request(&request);
+            }
+        }
+        self.publish();
+    }
+
+    pub(super) fn send_request(&mut self, request: &engine::Request) {
+        let Some(pending) = self.pending.get(&request.id) else {
+            return;
+        };
+        let deadline = pending.deadline;
+        let message = ServerMessage::ActionRequest(ActionRequestBody {
+            game_id: self.shared.id.to_string(),
+            seq: 0,
+            request_id: self.requests.wire(request.id),
+            action: request.kind,
+            candidates: request
+                .candidates
+                .iter()
+                .map(|s| self.names.id(*s))
+                .collect(),
+            deadline,
+        });
+        let seat = request.seat.index();
+        let stamped = self.route(
+            message,
+            GAME_ENGINE_ID,
+            Route {
+                seats: &[seat],
+                public: false,
+                full: false,
+            },
+        );
+        let seq = self.seat_seq[seat];
+        if let Some(p) = self.pending.get_mut(&request.id) {
+            p.frame = Some((seq, stamped.with_seq(seq)));
+        }
+    }
+
+    /// After a reconnect without resume: the seat's pending requests again, as the very
+    /// frames that were logged (same `seq`, same deadline).
+    pub(super) fn resend_requests(&mut self, seat: usize, entry: &Arc<ClientEntry>) {
+        let mut mine: Vec<&(u64, Utf8Bytes)> = self
+            .pending
+            .values()
+            .filter(|p| p.seat == seat)
+            .filter_map(|p| p.frame.as_ref())
+            .collect();
+        mine.sort_by_key(|(seq, _)| *seq);
+        let frames: Vec<Utf8Bytes> = mine.into_iter().map(|(_, b)| b.clone()).collect();
+        for bytes in frames {
+            self.outbox.push((entry.clone(), bytes));
+        }
+    }
+
+    /// Closes every connection still attached to the game (the caller removes it from the
+    /// registry).
+    pub(super) fn retire(&mut self) {
+        info!("finished game retired");
+        let attached = self
+            .agents
+            .iter()
+            .flatten()
+            .chain(&self.public)
+            .chain(self.full.iter().map(|v| &v.entry));
+        for entry in attached {
+            entry.control.close(CloseReason::GameRemoved);
+        }
+    }
+}
