@@ -22,6 +22,21 @@ enum Command {
     Serve,
     /// Play full games in-process between random bots and print one JSON line of results.
     Simulate(simulate::SimulateArgs),
+    /// Print every finished game of a durable store as one JSON line (config, seed,
+    /// players and roles, winner, days, full event list); schema:
+    /// `schemas/json/export_line.schema.json`.
+    Export(ExportArgs),
+}
+
+/// Arguments of `export`.
+#[derive(Debug, clap::Args)]
+struct ExportArgs {
+    /// The hub's data directory (its `HUB_DATA_DIR`).
+    #[arg(long, default_value = "./data")]
+    data_dir: std::path::PathBuf,
+    /// Only games that ended at or after this time (epoch seconds).
+    #[arg(long)]
+    since: Option<f64>,
 }
 
 /// Hard cap on shutdown: sockets get their 1001 close within the grace, the process exits.
@@ -32,6 +47,35 @@ fn main() -> ExitCode {
     match cli.command {
         None | Some(Command::Serve) => serve(),
         Some(Command::Simulate(args)) => simulate::run(&args),
+        Some(Command::Export(args)) => export(&args),
+    }
+}
+
+fn export(args: &ExportArgs) -> ExitCode {
+    use werewolf_server::store::{export, sqlite};
+    let file = args.data_dir.join(sqlite::FILE_NAME);
+    if !file.is_file() {
+        eprintln!("werewolf-hub export: no store at {}", file.display());
+        return ExitCode::from(2);
+    }
+    let store = match sqlite::SqliteStore::open(&args.data_dir, false) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("werewolf-hub export: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match export::export(&store, args.since, &mut out) {
+        Ok(n) => {
+            eprintln!("werewolf-hub export: {n} finished games");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("werewolf-hub export: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -68,6 +112,11 @@ fn serve() -> ExitCode {
         };
         let hub = match werewolf_server::start(config).await {
             Ok(h) => h,
+            // The store is unusable: one line naming the file and the problem.
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                eprintln!("werewolf-hub: store: {e}");
+                return ExitCode::from(2);
+            }
             Err(e) => {
                 eprintln!("werewolf-hub: cannot listen: {e}");
                 return ExitCode::FAILURE;

@@ -8,8 +8,11 @@
 //! - [`inbound`]: frames a client sends ([`ClientFrame`] wrapping a [`ClientMessage`]) and
 //!   [`parse_client_frame`], which turns raw text into one or a typed [`InboundError`].
 //! - [`outbound`]: frames the server sends ([`ServerFrame`] wrapping a [`ServerMessage`]).
+//! - [`replay`]: records of games: a line of `GET /games/{id}/events` ([`ReplayLine`]) and of
+//!   `werewolf-hub export` ([`ExportedGame`]).
 //! - [`error`]: [`ErrorCode`], the machine-readable reason carried by every `error` frame.
-//! - [`schema`]: JSON Schema generation for both directions (committed under `schemas/json/`).
+//! - [`schema`]: JSON Schema generation for both directions and the game records (committed
+//!   under `schemas/json/`).
 //!
 //! # Frame shape
 //! Every frame is one JSON object in a WebSocket text frame. It carries `message_type`
@@ -27,6 +30,7 @@ pub mod error;
 pub mod game;
 pub mod inbound;
 pub mod outbound;
+pub mod replay;
 pub mod schema;
 
 pub use client_type::{ClientType, UnknownClientType};
@@ -43,6 +47,7 @@ pub use outbound::{
     PongBody, PresenceBody, ResultKind, ResultValue, ServerFrame, ServerMessage, VoteDecision,
     VoteResultBody, VoteTally,
 };
+pub use replay::{ExportedGame, ExportedPlayer, ReplayLine};
 
 /// The `client_id` the server puts on frames it originates itself (welcome aside).
 pub const SERVER_CLIENT_ID: &str = "server";

@@ -2,6 +2,7 @@
 
 use crate::inbound::ClientFrame;
 use crate::outbound::ServerFrame;
+use crate::replay::{ExportedGame, ReplayLine};
 
 /// The files under `schemas/json/` and the generator of each, for the freshness test and
 /// for regeneration (`UPDATE_SCHEMAS=1 cargo test -p werewolf-schemas`).
@@ -14,6 +15,14 @@ pub fn all() -> Vec<(&'static str, String)> {
         (
             "server_frame.schema.json",
             pretty(schemars::schema_for!(ServerFrame)),
+        ),
+        (
+            "replay_line.schema.json",
+            pretty(schemars::schema_for!(ReplayLine)),
+        ),
+        (
+            "export_line.schema.json",
+            pretty(schemars::schema_for!(ExportedGame)),
         ),
     ]
 }

@@ -16,6 +16,7 @@
 //! - One actor turn is one [`Batch`], appended atomically; the actor delivers nothing of it
 //!   before [`Commit::wait`] says it is durable (write-ahead).
 
+pub mod export;
 pub mod memory;
 pub mod sqlite;
 
