@@ -4,9 +4,16 @@
 //! cargo run --example bot_agent -- --url http://127.0.0.1:8000 --game G --player P --token T
 //! ```
 //! Replace `RandomStrategy` with your own `Strategy` (an LLM call goes in `decide`).
+//!
+//! The agent stays in the game when its connection drops: it reconnects with backoff and
+//! `last_seq` (see `werewolf_hub::client`), trying `--url` then each `--fallback-url`, and
+//! stops with one line naming the reason on a close code or a refusal that says not to come
+//! back (e.g. `hub refused (401): {"error":"wrong or missing token for this seat"}`).
 
 use clap::Parser;
-use werewolf_hub::client::{Hub, RandomStrategy};
+use std::process::ExitCode;
+use std::time::Duration;
+use werewolf_hub::client::{Hub, RandomStrategy, ReconnectPolicy};
 use werewolf_schemas::ServerMessage;
 
 #[derive(Debug, Parser)]
@@ -14,6 +21,9 @@ struct Args {
     /// Hub base URL.
     #[arg(long, default_value = "http://127.0.0.1:8000")]
     url: String,
+    /// Other URLs of the hub, tried in turn when the ones before cannot be reached.
+    #[arg(long)]
+    fallback_url: Vec<String>,
     /// Game id (from `POST /games`).
     #[arg(long)]
     game: String,
@@ -26,33 +36,79 @@ struct Args {
     /// Seed of the bot's choices.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Seconds without a connection before giving up.
+    #[arg(long, default_value_t = 60.0)]
+    give_up_after_s: f64,
     /// Print every frame received.
     #[arg(long)]
     verbose: bool,
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> ExitCode {
     let args = Args::parse();
-    let hub = Hub::new(&args.url);
-    let mut agent = hub
+    let policy = ReconnectPolicy {
+        give_up_after: Some(Duration::from_secs_f64(args.give_up_after_s.max(0.0))),
+        ..ReconnectPolicy::default()
+    };
+    let mut hub = Hub::new(&args.url).with_reconnect(policy);
+    for url in &args.fallback_url {
+        hub = hub.with_fallback(url);
+    }
+    let mut agent = match hub
         .connect_agent(&args.game, &args.player, &args.token)
-        .await?;
+        .await
+    {
+        Ok(agent) => agent,
+        Err(e) => {
+            eprintln!("{}: {e}", args.player);
+            return ExitCode::FAILURE;
+        }
+    };
     let verbose = args.verbose;
-    let over = agent
+    let mut connections = 0;
+    let played = agent
         .play(&mut RandomStrategy::new(args.seed), |raw, frame| {
             if verbose {
                 println!("{raw}");
-            } else if let ServerMessage::GameState(s) = &frame.message {
-                if let Some(you) = &s.you {
-                    eprintln!(
-                        "{}: day {} {:?}, I am {:?}",
-                        you.player_id, s.day, s.phase, you.role
-                    );
+            }
+            match &frame.message {
+                ServerMessage::Connection { .. } => {
+                    connections += 1;
+                    if connections > 1 {
+                        eprintln!("reconnected: {raw}");
+                    }
                 }
+                ServerMessage::GameState(s) if !verbose => {
+                    if let Some(you) = &s.you {
+                        eprintln!(
+                            "{}: day {} {:?}, I am {:?}",
+                            you.player_id, s.day, s.phase, you.role
+                        );
+                    }
+                }
+                _ => {}
             }
         })
-        .await?;
-    println!("game over: {:?} won on day {}", over.winner, over.day);
-    Ok(())
+        .await;
+    let stats = agent.stats();
+    if stats.reconnects() > 0 {
+        eprintln!(
+            "{}: {} reconnects, recovered {:?}, missed seq ranges {:?}",
+            args.player,
+            stats.reconnects(),
+            stats.recovered,
+            stats.missed
+        );
+    }
+    match played {
+        Ok(over) => {
+            println!("game over: {:?} won on day {}", over.winner, over.day);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{}: {e}", args.player);
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -26,6 +26,8 @@ pub async fn hub_with(vars: &[(&str, &str)]) -> RunningHub {
         // Tests that need the durable log set HUB_STORE=sqlite and their own HUB_DATA_DIR.
         ("HUB_STORE".into(), "memory".into()),
     ];
+    // A test's own value wins over a default (envy refuses a variable given twice).
+    env.retain(|(k, _)| !vars.iter().any(|(v, _)| v == k));
     env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let config = Config::from_vars(env).expect("test config is valid");
     werewolf_server::start(config).await.expect("hub starts")

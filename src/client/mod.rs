@@ -1,0 +1,70 @@
+//! A typed client for werewolf-hub: REST for games, WebSocket for agents and viewers.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), werewolf_hub::client::ClientError> {
+//! use werewolf_hub::client::{Hub, RandomStrategy};
+//! let hub = Hub::new("http://127.0.0.1:8000");
+//! let game = hub.create_game(&serde_json::json!({"preset": "arena8", "players":
+//!     ["A", "B", "C", "D", "E", "F", "G", "H"]})).await?;
+//! let seat = &game.players[0];
+//! let mut agent = hub.connect_agent(&game.game_id, &seat.player_id, &seat.token).await?;
+//! let over = agent.play(&mut RandomStrategy::new(1), |_raw, _frame| {}).await?;
+//! println!("winner: {:?}", over.winner);
+//! # Ok(()) }
+//! ```
+//!
+//! # Staying connected
+//!
+//! [`Agent::play`], [`Agent::recv`] and [`Viewer::recv`] come back by themselves when the
+//! connection drops: on a lost TCP connection (reset, end of stream, or silence longer than
+//! the hub's `timeout_s`), and on every close code whose entry in the README's table says
+//! "reconnect" ([`close_advice`]). They reconnect with exponential backoff and jitter
+//! ([`ReconnectPolicy`]: 100 ms doubling to 5 s, giving up after 60 s by default), trying the
+//! hub's URLs in turn ([`Hub::with_fallback`]), and add `last_seq=<last seq received>` to the
+//! URL so the hub sends every frame of the stream they missed (`connection.data.recovered`
+//! says whether it could). A close code that says "do not reconnect" (1002, 1007, 1008, 4000,
+//! 4003, 4004, ...) ends them with [`ClientError::HubClosed`], naming the code and its meaning;
+//! a refused handshake (401, 403, 404, 409) with [`ClientError::Refused`].
+//!
+//! Frames are delivered once: a frame whose `seq` is not above the last one received is a
+//! duplicate and dropped, except a `game_state` snapshot right after a (re)connect (it carries
+//! the stream head and updates the view) and an `action_request` the hub re-sends because it
+//! is still pending: it is delivered again unless this client already answered it, in which
+//! case the answer itself is re-sent (the hub re-sends only requests it has no answer for,
+//! so the answer was lost with the connection). Answers sent before a drop for which no
+//! `action_result` came back are re-sent on every reconnect; the hub's "already answered"
+//! refusal of such a re-sent answer is dropped too. [`ResumeStats`] counts what happened.
+//!
+//! Reading `Agent::ws` directly (with [`next_frame`]) bypasses all of this.
+//!
+//! # Layout
+//!
+//! - `rest`: [`Hub`] (its URLs, the REST calls, connecting agents and viewers) and the REST
+//!   answers ([`CreatedGame`], [`SeatCredentials`]).
+//! - `connect`: one connection: the [`Socket`] type, URL forms, [`next_frame`], and what a
+//!   close code means ([`close_advice`]).
+//! - `reconnect`: [`ReconnectPolicy`] and the session behind [`Agent`] and [`Viewer`] that
+//!   opens, loses and reopens connections (backoff, fallback URLs, `last_seq`, idle timeout).
+//! - `resume`: what the session received and answered: duplicate suppression, snapshots,
+//!   answers kept and re-sent, and the [`ResumeStats`] counting it.
+//! - `agent`: [`Agent`] and its play loop; `viewer`: [`Viewer`].
+//! - `strategy`: [`Strategy`], [`Decision`], [`Knowledge`] and the [`RandomStrategy`] bot.
+//! - `error`: [`ClientError`].
+
+mod agent;
+mod connect;
+mod error;
+mod reconnect;
+mod rest;
+mod resume;
+mod strategy;
+mod viewer;
+
+pub use agent::Agent;
+pub use connect::{CloseAdvice, Socket, close_advice, next_frame};
+pub use error::ClientError;
+pub use reconnect::ReconnectPolicy;
+pub use rest::{CreatedGame, Hub, SeatCredentials};
+pub use resume::ResumeStats;
+pub use strategy::{Decision, Knowledge, RandomStrategy, Strategy};
+pub use viewer::Viewer;

@@ -1,0 +1,130 @@
+//! How an agent plays: the [`Strategy`] trait, its [`Decision`]s and [`Knowledge`], and the
+//! [`RandomStrategy`] bot.
+
+use rand::prelude::*;
+use rand::rngs::StdRng;
+use serde_json::{Value, json};
+use werewolf_schemas::{ActionKind, ActionRequestBody, ActionResultBody, GameStateBody};
+
+/// What a strategy answers to an `action_request`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// Send `player_action` with this target (and, for the witch, `save`).
+    Act {
+        /// A candidate's player id, or `None` to abstain / skip.
+        target: Option<String>,
+        /// Witch: use the save potion.
+        save: bool,
+    },
+    /// Speak on a talk turn.
+    Talk(String),
+}
+
+impl Decision {
+    /// The frame that answers `request` with this decision: a `player_action`, or a talk
+    /// `agent_message`, carrying the request's `request_id`.
+    pub fn reply_to(self, request: &ActionRequestBody) -> Value {
+        match self {
+            Decision::Talk(text) => json!({
+                "message_type": "agent_message",
+                "request_id": request.request_id,
+                "message_text": text,
+            }),
+            Decision::Act { target, save } => {
+                let mut v = json!({
+                    "message_type": "player_action",
+                    "request_id": request.request_id,
+                    "action": request.action,
+                    "target": target,
+                });
+                if request.action == ActionKind::Witch {
+                    v["save"] = json!(save);
+                }
+                v
+            }
+        }
+    }
+}
+
+/// How an agent plays. Implement this (an LLM call goes in `decide`).
+pub trait Strategy: Send {
+    /// Answers one request, knowing the latest `game_state` and private result.
+    fn decide(&mut self, request: &ActionRequestBody, knowledge: &Knowledge<'_>) -> Decision;
+
+    /// Optionally whisper to the pack when a werewolf is asked to attack.
+    fn whisper(
+        &mut self,
+        _request: &ActionRequestBody,
+        _knowledge: &Knowledge<'_>,
+    ) -> Option<String> {
+        None
+    }
+}
+
+/// What an agent knows when deciding.
+#[derive(Debug)]
+pub struct Knowledge<'a> {
+    /// Latest `game_state` (with `you`).
+    pub state: Option<&'a GameStateBody>,
+    /// Latest private `action_result` (divination, the witch's view of the victim...).
+    pub last_result: Option<&'a ActionResultBody>,
+}
+
+/// A random but legal player: picks uniformly among the candidates, talks a little, and as
+/// a werewolf whispers to the pack.
+#[derive(Debug)]
+pub struct RandomStrategy {
+    /// Seeded for reproducible choices.
+    rng: StdRng,
+}
+
+impl RandomStrategy {
+    /// A bot seeded with `seed`.
+    pub fn new(seed: u64) -> Self {
+        RandomStrategy {
+            rng: StdRng::seed_from_u64(seed),
+        }
+    }
+}
+
+impl Strategy for RandomStrategy {
+    fn decide(&mut self, request: &ActionRequestBody, knowledge: &Knowledge<'_>) -> Decision {
+        match request.action {
+            ActionKind::Talk => {
+                let day = knowledge.state.map_or(0, |s| s.day);
+                if self.rng.random_bool(0.2) {
+                    Decision::Act {
+                        target: None,
+                        save: false,
+                    }
+                } else {
+                    Decision::Talk(format!("Day {day}: I am a simple villager, trust me."))
+                }
+            }
+            ActionKind::Witch => Decision::Act {
+                target: if self.rng.random_bool(0.2) {
+                    request.candidates.choose(&mut self.rng).cloned()
+                } else {
+                    None
+                },
+                save: knowledge
+                    .last_result
+                    .is_some_and(|r| r.can_save == Some(true) && r.target.is_some())
+                    && self.rng.random_bool(0.5),
+            },
+            _ => Decision::Act {
+                target: request.candidates.choose(&mut self.rng).cloned(),
+                save: false,
+            },
+        }
+    }
+
+    fn whisper(
+        &mut self,
+        request: &ActionRequestBody,
+        _knowledge: &Knowledge<'_>,
+    ) -> Option<String> {
+        let target = request.candidates.choose(&mut self.rng)?;
+        Some(format!("Let's take {target} tonight."))
+    }
+}
