@@ -293,6 +293,7 @@ impl GameRegistry {
         let now = now_epoch_s();
         let retention = links.retention.as_secs_f64();
         let mut recovered = 0;
+        let mut ready = Vec::new();
         for row in rows {
             if row.ended.is_some_and(|e| e.ended_at + retention <= now) {
                 continue;
@@ -325,17 +326,24 @@ impl GameRegistry {
                             timeouts: 0,
                         })
                         .collect();
+                    let (done, rebuilt) = tokio::sync::oneshot::channel();
                     self.spawn(
                         stored.meta.clone(),
                         seats,
                         spec,
-                        Some(stored),
+                        Some((stored, done)),
                         links.clone(),
                     );
+                    ready.push(rebuilt);
                     recovered += 1;
                 }
                 Err(e) => warn!(game_id = %row.game_id, error = %e, "game not recovered"),
             }
+        }
+        // Every game is rebuilt (and its re-issued requests logged) before the hub listens,
+        // so nothing ever sees a recovered game half-way.
+        for rebuilt in ready {
+            let _ = rebuilt.await;
         }
         if recovered > 0 {
             info!(games = recovered, "recovered games from the store");
@@ -348,7 +356,7 @@ impl GameRegistry {
         meta: GameMeta,
         seats: Vec<Seat>,
         spec: GameSpec,
-        recovered: Option<StoredGame>,
+        recovered: Option<(StoredGame, tokio::sync::oneshot::Sender<()>)>,
         links: HubLinks,
     ) {
         let (commands, inbox) = mpsc::channel(INBOX_CAPACITY);

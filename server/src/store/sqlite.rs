@@ -5,6 +5,12 @@
 //! it is one of the most tested storage engines there is, and WAL mode gives atomic,
 //! group-committed appends with readers that never block the writer.
 //!
+//! A routed message is one row of `events`: the frame split around its `seq` and a JSON
+//! object of the `seq` it has on each stream (`{"public":5,"full":7,"seat:0":12}`): one
+//! insert per message rather than one per stream, which is what the writer spends its time
+//! on. A stream is read back with `json_each` over its game's rows (a few thousand at most);
+//! the view `frame_text` lists every frame's text by game, stream and seq.
+//!
 //! One writer thread owns the write connection. It takes every batch waiting (from every
 //! game) and commits them in one transaction (group commit), then answers each batch's
 //! [`Commit`]; a failed group is retried batch by batch so one game's failure does not fail
@@ -60,19 +66,13 @@ CREATE TABLE IF NOT EXISTS events (
     n       INTEGER NOT NULL,
     head    TEXT NOT NULL,
     tail    TEXT NOT NULL,
+    streams TEXT NOT NULL,
     PRIMARY KEY (game_id, n)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS frames (
-    game_id TEXT NOT NULL,
-    stream  TEXT NOT NULL,
-    seq     INTEGER NOT NULL,
-    n       INTEGER NOT NULL,
-    PRIMARY KEY (game_id, stream, seq)
-) WITHOUT ROWID;
 CREATE VIEW IF NOT EXISTS frame_text AS
-    SELECT f.game_id, f.stream, f.seq,
-           CASE WHEN e.tail = '' THEN e.head ELSE e.head || f.seq || e.tail END AS body
-    FROM frames f JOIN events e ON e.game_id = f.game_id AND e.n = f.n;
+    SELECT e.game_id, j.key AS stream, j.value AS seq,
+           CASE WHEN e.tail = '' THEN e.head ELSE e.head || j.value || e.tail END AS body
+    FROM events e, json_each(e.streams) j;
 ";
 
 /// One batch waiting for the writer.
@@ -117,7 +117,8 @@ impl SqliteStore {
         let sync = if full_sync { "FULL" } else { "NORMAL" };
         writer
             .execute_batch(&format!(
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; PRAGMA foreign_keys=OFF;"
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; PRAGMA foreign_keys=OFF;
+                 PRAGMA wal_autocheckpoint=8192;"
             ))
             .map_err(|e| classify(&shown, e))?;
         writer
@@ -267,20 +268,15 @@ fn apply_one(tx: &rusqlite::Transaction<'_>, batch: &Batch) -> rusqlite::Result<
                 };
                 next_event = Some(n + 1);
                 tx.prepare_cached(
-                    "INSERT INTO events (game_id, n, head, tail) VALUES (?1, ?2, ?3, ?4)",
+                    "INSERT INTO events (game_id, n, head, tail, streams) VALUES (?1, ?2, ?3, ?4, ?5)",
                 )?
                 .execute(params![
                     game,
                     n,
                     record.stamped.head(),
-                    record.stamped.tail()
+                    record.stamped.tail(),
+                    streams_json(&record.streams)
                 ])?;
-                let mut insert = tx.prepare_cached(
-                    "INSERT INTO frames (game_id, stream, seq, n) VALUES (?1, ?2, ?3, ?4)",
-                )?;
-                for (stream, seq) in &record.streams {
-                    insert.execute(params![game, stream.key(), *seq as i64, n])?;
-                }
             }
             Op::Ended(ended) => {
                 tx.prepare_cached(
@@ -296,6 +292,21 @@ fn apply_one(tx: &rusqlite::Transaction<'_>, batch: &Batch) -> rusqlite::Result<
         }
     }
     Ok(())
+}
+
+/// `{"public":5,"seat:0":12}`: the `seq` of a message on each stream it went to.
+fn streams_json(streams: &[(StreamId, u64)]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(16 * streams.len() + 2);
+    out.push('{');
+    for (i, (stream, seq)) in streams.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(out, "\"{stream}\":{seq}");
+    }
+    out.push('}');
+    out
 }
 
 fn max_n(tx: &rusqlite::Transaction<'_>, table: &str, game: &str) -> rusqlite::Result<i64> {
@@ -348,10 +359,10 @@ impl GameStore for SqliteStore {
     ) -> Result<Vec<String>, StoreError> {
         self.read(|c| {
             let mut q = c.prepare_cached(
-                "SELECT CASE WHEN e.tail = '' THEN e.head ELSE e.head || f.seq || e.tail END
-                 FROM frames f JOIN events e ON e.game_id = f.game_id AND e.n = f.n
-                 WHERE f.game_id = ?1 AND f.stream = ?2 AND f.seq > ?3 AND f.seq <= ?4
-                 ORDER BY f.seq",
+                "SELECT CASE WHEN e.tail = '' THEN e.head ELSE e.head || j.value || e.tail END
+                 FROM events e, json_each(e.streams) j
+                 WHERE e.game_id = ?1 AND j.key = ?2 AND j.value > ?3 AND j.value <= ?4
+                 ORDER BY e.n",
             )?;
             let rows = q.query_map(
                 params![
@@ -433,7 +444,8 @@ impl GameStore for SqliteStore {
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             let heads: HashMap<StreamId, u64> = c
                 .prepare_cached(
-                    "SELECT stream, MAX(seq) FROM frames WHERE game_id = ?1 GROUP BY stream",
+                    "SELECT j.key, MAX(j.value) FROM events e, json_each(e.streams) j
+                     WHERE e.game_id = ?1 GROUP BY j.key",
                 )?
                 .query_map(params![game_id], |r| {
                     Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))

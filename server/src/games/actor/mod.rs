@@ -243,14 +243,14 @@ struct GameActor {
 
 /// Runs a game until the hub shuts down (returns false) or, `retention` after its end, the
 /// game retires (returns true: the caller removes it from the registry). `recovered`: the
-/// stored game to rebuild instead of a new one.
+/// stored game to rebuild instead of a new one, and who to tell once it is rebuilt.
 pub async fn run(
     shared: Arc<GameShared>,
     spec: GameSpec,
     mut inbox: mpsc::Receiver<GameCommand>,
     links: HubLinks,
     store: Store,
-    recovered: Option<StoredGame>,
+    recovered: Option<(StoredGame, oneshot::Sender<()>)>,
 ) -> bool {
     let HubLinks {
         manager,
@@ -293,11 +293,13 @@ pub async fn run(
             halted: None,
             welcome_limits: (timeout_s, max_message_bytes),
         };
-        if let Some(stored) = recovered {
+        actor.publish();
+        if let Some((stored, rebuilt)) = recovered {
             actor.recover(stored);
             actor.commit().await;
+            actor.publish();
+            let _ = rebuilt.send(());
         }
-        actor.publish();
         loop {
             let next_delayed = actor.delayed.front().map(|d| d.due);
             let retire_at = actor.ended_at.map(|t| t + retention);
