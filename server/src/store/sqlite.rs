@@ -25,7 +25,8 @@ use super::{
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tracing::warn;
 use werewolf_schemas::Winner;
@@ -93,6 +94,8 @@ pub struct SqliteStore {
     jobs: mpsc::UnboundedSender<Job>,
     /// A connection for reads (WAL: never blocks the writer).
     reader: Mutex<Connection>,
+    /// Dropped with the store: tells the checkpoint thread to stop.
+    _checkpoints: std::sync::mpsc::Sender<()>,
 }
 
 impl SqliteStore {
@@ -118,7 +121,7 @@ impl SqliteStore {
         writer
             .execute_batch(&format!(
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; PRAGMA foreign_keys=OFF;
-                 PRAGMA wal_autocheckpoint=8192;"
+                 PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-65536;"
             ))
             .map_err(|e| classify(&shown, e))?;
         writer
@@ -132,6 +135,12 @@ impl SqliteStore {
             .query_row("SELECT COUNT(*) FROM games", [], |r| r.get::<_, i64>(0))
             .map_err(|e| classify(&shown, e))?;
         let reader = Connection::open(&path).map_err(|e| classify(&shown, e))?;
+        let checkpointer = Connection::open(&path).map_err(|e| classify(&shown, e))?;
+        let (checkpoints, stop) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("store-checkpoint".into())
+            .spawn(move || checkpoint_loop(checkpointer, stop))
+            .map_err(|e| StoreError::Io(format!("cannot start the store checkpointer: {e}")))?;
         let (jobs, queue) = mpsc::unbounded_channel();
         let thread_path = shown.clone();
         std::thread::Builder::new()
@@ -142,6 +151,7 @@ impl SqliteStore {
             path,
             jobs,
             reader: Mutex::new(reader),
+            _checkpoints: checkpoints,
         })
     }
 
@@ -167,7 +177,24 @@ fn classify(path: &str, e: rusqlite::Error) -> StoreError {
     }
 }
 
+/// Copies the WAL back into the database every half second, off the writer's path: a
+/// passive checkpoint never blocks the writer (SQLite's automatic one runs inside a commit
+/// and stalls every game waiting on it). Ends when the store is dropped.
+fn checkpoint_loop(conn: Connection, stop: std::sync::mpsc::Receiver<()>) {
+    use std::sync::mpsc::RecvTimeoutError;
+    while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(Duration::from_millis(500)) {
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            warn!(error = %e, "store checkpoint failed");
+        }
+    }
+}
+
+/// The next `n` of each game's inputs and events, so a batch needs no `MAX(n)` query; dropped
+/// whenever a transaction fails (its numbers may not have been used).
+type Counters = HashMap<Arc<str>, (Option<i64>, Option<i64>)>;
+
 fn write_loop(mut conn: Connection, mut queue: mpsc::UnboundedReceiver<Job>, path: String) {
+    let mut counters = Counters::new();
     while let Some(first) = queue.blocking_recv() {
         let mut jobs = vec![first];
         while jobs.len() < 512 {
@@ -176,7 +203,7 @@ fn write_loop(mut conn: Connection, mut queue: mpsc::UnboundedReceiver<Job>, pat
                 Err(_) => break,
             }
         }
-        let all = apply(&mut conn, jobs.iter().map(|j| &j.batch));
+        let all = apply(&mut conn, &mut counters, jobs.iter().map(|j| &j.batch));
         if all.is_ok() {
             for job in jobs {
                 let _ = job.done.send(Ok(()));
@@ -184,8 +211,13 @@ fn write_loop(mut conn: Connection, mut queue: mpsc::UnboundedReceiver<Job>, pat
             continue;
         }
         // Isolate the failure: each batch alone, so the healthy games still commit.
+        counters.clear();
         for job in jobs {
-            let result = apply(&mut conn, std::iter::once(&job.batch)).map_err(|e| {
+            let result = apply(&mut conn, &mut counters, std::iter::once(&job.batch));
+            if result.is_err() {
+                counters.clear();
+            }
+            let result = result.map_err(|e| {
                 let e = classify(&path, e);
                 warn!(game_id = %job.batch.game_id, error = %e, "store commit failed");
                 e
@@ -198,19 +230,26 @@ fn write_loop(mut conn: Connection, mut queue: mpsc::UnboundedReceiver<Job>, pat
 /// Applies batches in one transaction.
 fn apply<'a>(
     conn: &mut Connection,
+    counters: &mut Counters,
     batches: impl Iterator<Item = &'a Batch>,
 ) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;
     for batch in batches {
-        apply_one(&tx, batch)?;
+        apply_one(&tx, counters, batch)?;
     }
     tx.commit()
 }
 
-fn apply_one(tx: &rusqlite::Transaction<'_>, batch: &Batch) -> rusqlite::Result<()> {
+fn apply_one(
+    tx: &rusqlite::Transaction<'_>,
+    counters: &mut Counters,
+    batch: &Batch,
+) -> rusqlite::Result<()> {
     let game = &*batch.game_id;
-    let mut next_input: Option<i64> = None;
-    let mut next_event: Option<i64> = None;
+    let (mut next_input, mut next_event) = counters
+        .get(&batch.game_id)
+        .copied()
+        .unwrap_or((None, None));
     for op in &batch.ops {
         match op {
             Op::Create(meta) => {
@@ -290,6 +329,13 @@ fn apply_one(tx: &rusqlite::Transaction<'_>, batch: &Batch) -> rusqlite::Result<
                 ])?;
             }
         }
+    }
+    let ended = batch.ops.iter().any(|op| matches!(op, Op::Ended(_)));
+    if ended {
+        // Few appends follow an end (a late presence): not worth a cache entry per game.
+        counters.remove(&batch.game_id);
+    } else if next_input.is_some() || next_event.is_some() {
+        counters.insert(batch.game_id.clone(), (next_input, next_event));
     }
     Ok(())
 }
