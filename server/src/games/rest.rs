@@ -1,6 +1,6 @@
 //! REST for games: create, join, list, inspect, start, and the agents directory.
 
-use super::actor::GameCommand;
+use super::actor::{GameCommand, StartError};
 use super::registry::GameSummary;
 use super::registry::JoinError;
 use super::spec::CreateGame;
@@ -128,7 +128,8 @@ async fn start(
     }
     match answer.await {
         Ok(Ok(())) => Json(json!({ "started": true, "game_id": game_id })).into_response(),
-        Ok(Err(reason)) => error(StatusCode::CONFLICT, reason),
+        Ok(Err(StartError::Refused(reason))) => error(StatusCode::CONFLICT, reason),
+        Ok(Err(StartError::Store(reason))) => error(StatusCode::SERVICE_UNAVAILABLE, reason),
         Err(_) => error(StatusCode::SERVICE_UNAVAILABLE, "the game is shutting down"),
     }
 }

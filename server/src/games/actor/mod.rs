@@ -119,7 +119,7 @@ pub enum GameCommand {
     /// `POST /games/{id}/start`.
     Start {
         /// Where the outcome goes.
-        reply: oneshot::Sender<Result<(), String>>,
+        reply: oneshot::Sender<Result<(), StartError>>,
     },
     /// `POST /games/{id}/join`.
     Join {
@@ -128,6 +128,17 @@ pub enum GameCommand {
         /// Where the credentials go (once the join is durable).
         reply: oneshot::Sender<Result<SeatCredentials, JoinError>>,
     },
+}
+
+/// Why `POST /games/{id}/start` did not start the game.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StartError {
+    /// The game cannot start (already started, open seats): 409.
+    #[error("{0}")]
+    Refused(String),
+    /// The start could not be logged: the game is halted (503).
+    #[error("{0}")]
+    Store(String),
 }
 
 /// A full-view item waiting out the observer delay.
@@ -174,7 +185,7 @@ struct Pending {
 /// Something to do once the turn's batch is durable.
 enum AfterCommit {
     /// Answer `POST /start`.
-    Start(oneshot::Sender<Result<(), String>>),
+    Start(oneshot::Sender<Result<(), StartError>>),
     /// Answer `POST /join`.
     Join(
         oneshot::Sender<Result<SeatCredentials, JoinError>>,
@@ -376,7 +387,7 @@ impl GameActor {
             GameCommand::Start { reply } => match self.start(true) {
                 Ok(()) => self.after_commit.push(AfterCommit::Start(reply)),
                 Err(e) => {
-                    let _ = reply.send(Err(e));
+                    let _ = reply.send(Err(StartError::Refused(e)));
                 }
             },
             GameCommand::Join { name, reply } => match self.join(&name) {
@@ -416,7 +427,7 @@ impl GameActor {
                 message.request_id,
             ),
             GameCommand::Start { reply } => {
-                let _ = reply.send(Err(why));
+                let _ = reply.send(Err(StartError::Store(why)));
             }
             GameCommand::Join { reply, .. } => {
                 let _ = reply.send(Err(JoinError::Store(why)));
@@ -465,7 +476,7 @@ impl GameActor {
         for after in self.after_commit.drain(..) {
             match after {
                 AfterCommit::Start(reply) => {
-                    let _ = reply.send(Err(why.clone()));
+                    let _ = reply.send(Err(StartError::Store(why.clone())));
                 }
                 AfterCommit::Join(reply, _) => {
                     let _ = reply.send(Err(JoinError::Store(why.clone())));
