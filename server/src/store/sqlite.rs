@@ -5,7 +5,9 @@
 //! it is one of the most tested storage engines there is, and WAL mode gives atomic,
 //! group-committed appends with readers that never block the writer.
 //!
-//! A routed message is one row of `events`: the frame split around its `seq` and a JSON
+//! A routed message is one row of `events` (a rowid table: rows are frames of up to a few KB,
+//! appended at the end of the b-tree; only the small `(game_id, n)` index entry lands among
+//! the game's others): the frame split around its `seq` and a JSON
 //! object of the `seq` it has on each stream (`{"public":5,"full":7,"seat:0":12}`): one
 //! insert per message rather than one per stream, which is what the writer spends its time
 //! on. A stream is read back with `json_each` over its game's rows (a few thousand at most);
@@ -63,13 +65,14 @@ CREATE TABLE IF NOT EXISTS inputs (
     PRIMARY KEY (game_id, n)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS events (
+    id      INTEGER PRIMARY KEY,
     game_id TEXT NOT NULL,
     n       INTEGER NOT NULL,
     head    TEXT NOT NULL,
     tail    TEXT NOT NULL,
-    streams TEXT NOT NULL,
-    PRIMARY KEY (game_id, n)
-) WITHOUT ROWID;
+    streams TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS events_by_game ON events (game_id, n);
 CREATE VIEW IF NOT EXISTS frame_text AS
     SELECT e.game_id, j.key AS stream, j.value AS seq,
            CASE WHEN e.tail = '' THEN e.head ELSE e.head || j.value || e.tail END AS body
@@ -121,7 +124,8 @@ impl SqliteStore {
         writer
             .execute_batch(&format!(
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; PRAGMA foreign_keys=OFF;
-                 PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-65536;"
+                 PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-65536;
+                 PRAGMA journal_size_limit=67108864;"
             ))
             .map_err(|e| classify(&shown, e))?;
         writer
