@@ -98,6 +98,9 @@ pub async fn start(config: Config) -> std::io::Result<RunningHub> {
             let result = serve.await;
             serving.connections.close();
             serving.connections.wait().await;
+            if let Err(e) = serving.games.store.close().wait().await {
+                warn!(error = %e, "store did not close cleanly");
+            }
             result
         };
         tokio::pin!(served);

@@ -285,6 +285,13 @@ pub trait GameStore: Send + Sync + fmt::Debug + 'static {
 
     /// Whether games survive a restart (so the hub recovers them at start).
     fn durable(&self) -> bool;
+
+    /// A clean shutdown: everything appended before is durable once this resolves, and the
+    /// store is left tidy (SQLite: the WAL folded into the database file). Appends after it
+    /// fail.
+    fn close(&self) -> Commit {
+        Commit::Done(Ok(()))
+    }
 }
 
 /// A shared store.

@@ -79,6 +79,15 @@ CREATE VIEW IF NOT EXISTS frame_text AS
     FROM events e, json_each(e.streams) j;
 ";
 
+/// What the writer thread is asked to do.
+#[derive(Debug)]
+enum Work {
+    /// Append a batch.
+    Append(Job),
+    /// Fold the WAL into the database file and stop (a clean shutdown leaves one file).
+    Close(oneshot::Sender<Result<(), StoreError>>),
+}
+
 /// One batch waiting for the writer.
 #[derive(Debug)]
 struct Job {
@@ -94,7 +103,7 @@ pub struct SqliteStore {
     /// The file.
     path: PathBuf,
     /// The writer thread's queue.
-    jobs: mpsc::UnboundedSender<Job>,
+    jobs: mpsc::UnboundedSender<Work>,
     /// A connection for reads (WAL: never blocks the writer).
     reader: Mutex<Connection>,
     /// Dropped with the store: tells the checkpoint thread to stop.
@@ -197,37 +206,60 @@ fn checkpoint_loop(conn: Connection, stop: std::sync::mpsc::Receiver<()>) {
 /// whenever a transaction fails (its numbers may not have been used).
 type Counters = HashMap<Arc<str>, (Option<i64>, Option<i64>)>;
 
-fn write_loop(mut conn: Connection, mut queue: mpsc::UnboundedReceiver<Job>, path: String) {
+fn write_loop(mut conn: Connection, mut queue: mpsc::UnboundedReceiver<Work>, path: String) {
     let mut counters = Counters::new();
+    let mut closing = None;
     while let Some(first) = queue.blocking_recv() {
-        let mut jobs = vec![first];
-        while jobs.len() < 512 {
-            match queue.try_recv() {
-                Ok(job) => jobs.push(job),
-                Err(_) => break,
+        let mut jobs = Vec::new();
+        let mut next = Some(first);
+        while let Some(work) = next.take() {
+            match work {
+                Work::Append(job) => jobs.push(job),
+                Work::Close(done) => {
+                    closing = Some(done);
+                    break;
+                }
+            }
+            if jobs.len() < 512 {
+                next = queue.try_recv().ok();
             }
         }
-        let all = apply(&mut conn, &mut counters, jobs.iter().map(|j| &j.batch));
-        if all.is_ok() {
-            for job in jobs {
-                let _ = job.done.send(Ok(()));
-            }
-            continue;
+        commit_group(&mut conn, &mut counters, jobs, &path);
+        if let Some(done) = closing.take() {
+            let result = conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+                .map_err(|e| classify(&path, e));
+            let _ = done.send(result);
+            return;
         }
-        // Isolate the failure: each batch alone, so the healthy games still commit.
-        counters.clear();
+    }
+}
+
+/// Commits a group of batches in one transaction, or each alone if the group fails.
+fn commit_group(conn: &mut Connection, counters: &mut Counters, jobs: Vec<Job>, path: &str) {
+    if jobs.is_empty() {
+        return;
+    }
+    let all = apply(conn, counters, jobs.iter().map(|j| &j.batch));
+    if all.is_ok() {
         for job in jobs {
-            let result = apply(&mut conn, &mut counters, std::iter::once(&job.batch));
-            if result.is_err() {
-                counters.clear();
-            }
-            let result = result.map_err(|e| {
-                let e = classify(&path, e);
-                warn!(game_id = %job.batch.game_id, error = %e, "store commit failed");
-                e
-            });
-            let _ = job.done.send(result);
+            let _ = job.done.send(Ok(()));
         }
+        return;
+    }
+    // Isolate the failure: each batch alone, so the healthy games still commit.
+    counters.clear();
+    for job in jobs {
+        let result = apply(conn, counters, std::iter::once(&job.batch));
+        if result.is_err() {
+            counters.clear();
+        }
+        let result = result.map_err(|e| {
+            let e = classify(path, e);
+            warn!(game_id = %job.batch.game_id, error = %e, "store commit failed");
+            e
+        });
+        let _ = job.done.send(result);
     }
 }
 
@@ -394,7 +426,7 @@ fn ended_of(winner: Option<String>, ended_at: Option<f64>, days: Option<i64>) ->
 impl GameStore for SqliteStore {
     fn append(&self, batch: Batch) -> Commit {
         let (done, answer) = oneshot::channel();
-        match self.jobs.send(Job { batch, done }) {
+        match self.jobs.send(Work::Append(Job { batch, done })) {
             Ok(()) => Commit::Pending(answer),
             Err(_) => Commit::Done(Err(StoreError::Closed)),
         }
@@ -524,6 +556,14 @@ impl GameStore for SqliteStore {
     }
 
     fn retire(&self, _game_id: &str) {}
+
+    fn close(&self) -> Commit {
+        let (done, answer) = oneshot::channel();
+        match self.jobs.send(Work::Close(done)) {
+            Ok(()) => Commit::Pending(answer),
+            Err(_) => Commit::Done(Ok(())),
+        }
+    }
 
     fn durable(&self) -> bool {
         true

@@ -82,6 +82,7 @@ impl GameActor {
         self.shared
             .full_released
             .store(self.full_released, std::sync::atomic::Ordering::Relaxed);
+        // (With an observer delay, `hold_back_recent_full` then takes back what was not due.)
         if let Some(ended) = stored.ended {
             let ago = (now_epoch_s() - ended.ended_at).max(0.0);
             self.ended_at = Some(
@@ -293,5 +294,66 @@ impl GameActor {
         for entry in attached {
             entry.control.close(CloseReason::GameRemoved);
         }
+    }
+
+    /// After a recovery with an observer delay: full-view frames younger than the delay
+    /// (by their `timestamp`) were not yet released when the hub stopped, so they wait out
+    /// the rest of it again instead of reaching full observers (and replays) at once.
+    pub(super) async fn hold_back_recent_full(&mut self) {
+        let delay = self.spec.observer_delay;
+        if delay.is_zero() || self.full_seq == 0 {
+            return;
+        }
+        let store = self.store.clone();
+        let id = self.shared.id.clone();
+        let upto = self.full_seq;
+        let frames =
+            match tokio::task::spawn_blocking(move || store.frames(&id, StreamId::Full, 0, upto))
+                .await
+            {
+                Ok(Ok(frames)) => frames,
+                _ => {
+                    // Cannot tell what was due: hold everything back for a whole delay.
+                    Vec::new()
+                }
+            };
+        let now = now_epoch_s();
+        let mut released = if frames.len() as u64 == upto { upto } else { 0 };
+        let mut held = Vec::new();
+        for (i, text) in frames.iter().enumerate() {
+            let seq = i as u64 + 1;
+            let stamped_at = serde_json::from_str::<serde_json::Value>(text)
+                .ok()
+                .and_then(|v| v["timestamp"].as_f64())
+                .unwrap_or(now);
+            let due_in = stamped_at + delay.as_secs_f64() - now;
+            if due_in > 0.0 {
+                if held.is_empty() {
+                    released = seq - 1;
+                }
+                held.push((seq, due_in, text));
+            }
+        }
+        if frames.len() as u64 != upto {
+            // Unreadable: release nothing before a whole delay has passed.
+            released = 0;
+            self.delayed.push_back(Delayed {
+                due: Instant::now() + delay,
+                item: DelayedItem::Release { upto },
+            });
+        }
+        for (seq, due_in, text) in held {
+            self.delayed.push_back(Delayed {
+                due: Instant::now() + Duration::from_secs_f64(due_in),
+                item: DelayedItem::Frame {
+                    seq,
+                    bytes: Utf8Bytes::from(text.clone()),
+                },
+            });
+        }
+        self.full_released = released;
+        self.shared
+            .full_released
+            .store(released, std::sync::atomic::Ordering::Relaxed);
     }
 }

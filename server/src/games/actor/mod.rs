@@ -160,6 +160,12 @@ enum DelayedItem {
         /// The frame.
         bytes: Utf8Bytes,
     },
+    /// Everything up to `upto` becomes releasable (after a recovery that could not read
+    /// the frames' times back).
+    Release {
+        /// The last `seq` released.
+        upto: u64,
+    },
     /// A snapshot for one viewer that attached at that time.
     Snapshot {
         /// The viewer's connection.
@@ -307,6 +313,7 @@ pub async fn run(
         actor.publish();
         if let Some((stored, rebuilt)) = recovered {
             actor.recover(stored);
+            actor.hold_back_recent_full().await;
             actor.commit().await;
             actor.publish();
             let _ = rebuilt.send(());

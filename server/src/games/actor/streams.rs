@@ -132,6 +132,14 @@ impl GameActor {
             };
             match d.item {
                 DelayedItem::Frame { seq, bytes } => self.release_full(seq, bytes),
+                DelayedItem::Release { upto } => {
+                    if upto > self.full_released {
+                        self.full_released = upto;
+                        self.shared
+                            .full_released
+                            .store(upto, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
                 DelayedItem::Snapshot { conn_id, bytes } => {
                     if let Some(v) = self.full.iter().find(|v| v.entry.conn_id == conn_id) {
                         self.outbox.push((v.entry.clone(), bytes));
