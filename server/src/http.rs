@@ -28,6 +28,8 @@ pub fn router(state: AppState) -> Router {
         .route("/stats", get(stats))
         .route("/ws/{client_id}", get(websocket))
         .route("/echo", get(echo))
+        .route("/", get(crate::pages::lobby))
+        .route("/assets/{name}", get(crate::pages::asset))
         .merge(crate::games::rest::routes())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(CorsLayer::permissive())

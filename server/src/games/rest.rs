@@ -188,7 +188,14 @@ async fn list(State(state): State<AppState>, Query(query): Query<ListQuery>) -> 
     Json(games).into_response()
 }
 
-async fn show(State(state): State<AppState>, Path(game_id): Path<String>) -> Response {
+async fn show(
+    State(state): State<AppState>,
+    Path(game_id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if crate::pages::wants_html(&headers) {
+        return crate::pages::game_page();
+    }
     if let Some(game) = state.games.get(&game_id) {
         let mut body = serde_json::to_value(&**game.public_state.load()).unwrap_or_default();
         let over = game.is_over();
