@@ -28,6 +28,31 @@ const ASSETS: &[Asset] = &[
         body: include_str!("../assets/lobby.js"),
     },
     Asset {
+        name: "game-state.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../assets/game-state.js"),
+    },
+    Asset {
+        name: "game-page.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../assets/game-page.js"),
+    },
+    Asset {
+        name: "game-render.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../assets/game-render.js"),
+    },
+    Asset {
+        name: "game-live.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../assets/game-live.js"),
+    },
+    Asset {
+        name: "game-replay.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../assets/game-replay.js"),
+    },
+    Asset {
         name: "game.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("../assets/game.js"),
