@@ -73,6 +73,10 @@ pub struct Config {
     /// `kill -9` loses nothing seen) or `full` (fsync every commit: power loss too)
     /// (`HUB_STORE_SYNC`).
     pub hub_store_sync: String,
+    /// Milliseconds between folds of SQLite's WAL into the database file, on a thread of
+    /// their own (`HUB_STORE_CHECKPOINT_MS`, default 500; 0: only at a clean shutdown, the WAL
+    /// then grows with every commit).
+    pub hub_store_checkpoint_ms: u64,
     /// Serve `GET /echo`, a WebSocket echo peer over the hub's socket stack, for conformance
     /// suites (`WS_ECHO`, default false).
     pub ws_echo: bool,
@@ -104,6 +108,7 @@ impl Default for Config {
             hub_store: "sqlite".to_owned(),
             hub_data_dir: "./data".to_owned(),
             hub_store_sync: "normal".to_owned(),
+            hub_store_checkpoint_ms: 500,
         }
     }
 }
@@ -230,9 +235,11 @@ impl Config {
     pub fn open_store(&self) -> Result<crate::store::Store, crate::store::StoreError> {
         Ok(match self.hub_store.as_str() {
             "memory" => std::sync::Arc::new(crate::store::memory::MemoryStore::new()),
-            _ => std::sync::Arc::new(crate::store::sqlite::SqliteStore::open(
+            _ => std::sync::Arc::new(crate::store::sqlite::SqliteStore::open_with(
                 std::path::Path::new(&self.hub_data_dir),
                 self.hub_store_sync == "full",
+                (self.hub_store_checkpoint_ms > 0)
+                    .then(|| Duration::from_millis(self.hub_store_checkpoint_ms)),
             )?),
         })
     }

@@ -111,9 +111,18 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    /// Opens (or creates) the store in `dir`. `full_sync`: fsync every commit. Errors are
-    /// one line naming the file and the problem.
+    /// Opens (or creates) the store in `dir` with a checkpoint every 500 ms. `full_sync`:
+    /// fsync every commit. Errors are one line naming the file and the problem.
     pub fn open(dir: &Path, full_sync: bool) -> Result<SqliteStore, StoreError> {
+        Self::open_with(dir, full_sync, Some(Duration::from_millis(500)))
+    }
+
+    /// [`Self::open`] with the checkpoint period (`None`: only at [`GameStore::close`]).
+    pub fn open_with(
+        dir: &Path,
+        full_sync: bool,
+        checkpoint_every: Option<Duration>,
+    ) -> Result<SqliteStore, StoreError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| StoreError::Io(format!("cannot create {}: {e}", dir.display())))?;
         let path = dir.join(FILE_NAME);
@@ -152,7 +161,7 @@ impl SqliteStore {
         let (checkpoints, stop) = std::sync::mpsc::channel();
         std::thread::Builder::new()
             .name("store-checkpoint".into())
-            .spawn(move || checkpoint_loop(checkpointer, stop))
+            .spawn(move || checkpoint_loop(checkpointer, stop, checkpoint_every))
             .map_err(|e| StoreError::Io(format!("cannot start the store checkpointer: {e}")))?;
         let (jobs, queue) = mpsc::unbounded_channel();
         let thread_path = shown.clone();
@@ -190,12 +199,17 @@ fn classify(path: &str, e: rusqlite::Error) -> StoreError {
     }
 }
 
-/// Copies the WAL back into the database every half second, off the writer's path: a
-/// passive checkpoint never blocks the writer (SQLite's automatic one runs inside a commit
-/// and stalls every game waiting on it). Ends when the store is dropped.
-fn checkpoint_loop(conn: Connection, stop: std::sync::mpsc::Receiver<()>) {
+/// Copies the WAL back into the database every `every`, off the writer's path: a passive
+/// checkpoint never blocks the writer (SQLite's automatic one runs inside a commit and stalls
+/// every game waiting on it). Ends when the store is dropped; `None`: never (the writer
+/// checkpoints once at [`GameStore::close`]).
+fn checkpoint_loop(conn: Connection, stop: std::sync::mpsc::Receiver<()>, every: Option<Duration>) {
     use std::sync::mpsc::RecvTimeoutError;
-    while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(Duration::from_millis(500)) {
+    let Some(every) = every else {
+        let _ = stop.recv();
+        return;
+    };
+    while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(every) {
         if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
             warn!(error = %e, "store checkpoint failed");
         }
