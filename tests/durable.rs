@@ -243,21 +243,8 @@ async fn http(
     body: Option<Value>,
     bearer: Option<&str>,
 ) -> (u16, String) {
-    let c = reqwest::Client::new();
-    let url = format!("http://{addr}{path}");
-    let mut req = match method {
-        "POST" => c.post(url),
-        _ => c.get(url),
-    };
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    if let Some(t) = bearer {
-        req = req.bearer_auth(t);
-    }
-    let resp = req.send().await.expect("http");
-    let status = resp.status().as_u16();
-    (status, resp.text().await.expect("body"))
+    let (status, _, text) = common::http_raw(addr, method, path, body, bearer).await;
+    (status, text)
 }
 
 async fn create_game(addr: &str, body: Value) -> Value {

@@ -22,21 +22,8 @@ async fn http(
     body: Option<Value>,
     bearer: Option<&str>,
 ) -> (u16, Value) {
-    let c = reqwest::Client::new();
-    let url = format!("http://{}{path}", hub.addr());
-    let mut req = match method {
-        "POST" => c.post(url),
-        _ => c.get(url),
-    };
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    if let Some(t) = bearer {
-        req = req.bearer_auth(t);
-    }
-    let resp = req.send().await.expect("http");
-    let status = resp.status().as_u16();
-    let text = resp.text().await.expect("body");
+    let addr = hub.addr().to_string();
+    let (status, _, text) = common::http_raw(&addr, method, path, body, bearer).await;
     (
         status,
         serde_json::from_str(&text).unwrap_or(Value::String(text)),

@@ -421,7 +421,7 @@ impl Table {
         if let Some(t) = token {
             path.push_str(&format!("&token={t}"));
         }
-        http_full(&self.addr, "GET", &path, None, bearer).await
+        common::http_raw(&self.addr, "GET", &path, None, bearer).await
     }
 
     /// The replay of a view as `seq` → raw line (the view must be readable).
@@ -493,38 +493,8 @@ async fn http(
     body: Option<Value>,
     bearer: Option<&str>,
 ) -> (u16, String) {
-    let (status, _, text) = http_full(addr, method, path, body, bearer).await;
+    let (status, _, text) = common::http_raw(addr, method, path, body, bearer).await;
     (status, text)
-}
-
-async fn http_full(
-    addr: &str,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-    bearer: Option<&str>,
-) -> (u16, String, String) {
-    let c = reqwest::Client::new();
-    let url = format!("http://{addr}{path}");
-    let mut req = match method {
-        "POST" => c.post(url),
-        _ => c.get(url),
-    };
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    if let Some(t) = bearer {
-        req = req.bearer_auth(t);
-    }
-    let resp = req.send().await.expect("http");
-    let status = resp.status().as_u16();
-    let ctype = resp
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    (status, ctype, resp.text().await.expect("body"))
 }
 
 /// Asserts a `401` with a JSON `{"error": "…"}` body.
@@ -1093,7 +1063,7 @@ async fn replay_endpoint_serves_live_frames_with_access_rules() {
         let (status, _, body) = t.events(bad, None, Some(&observer), None).await;
         assert_eq!(status, 400, "view={bad}: {body}");
     }
-    let (status, _, body) = http_full(
+    let (status, _, body) = common::http_raw(
         &t.addr,
         "GET",
         "/games/no-such-game/events?view=public",
@@ -1125,7 +1095,7 @@ async fn replay_endpoint_serves_live_frames_with_access_rules() {
     let (status, _, body) = t.events("everything", None, None, None).await;
     assert_eq!(status, 400, "{body}");
     let (status, _, body) =
-        http_full(&t.addr, "GET", "/games/nope/events?view=full", None, None).await;
+        common::http_raw(&t.addr, "GET", "/games/nope/events?view=full", None, None).await;
     assert_eq!(status, 404, "{body}");
 }
 

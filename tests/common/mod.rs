@@ -169,3 +169,35 @@ pub fn python_websockets_available() -> bool {
     }
     ok
 }
+
+/// One HTTP call to the hub at `addr` (`host:port`): status, `content-type` and body text.
+/// `body` is sent as JSON; `bearer` as `Authorization: Bearer`.
+pub async fn http_raw(
+    addr: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+    bearer: Option<&str>,
+) -> (u16, String, String) {
+    let c = reqwest::Client::new();
+    let url = format!("http://{addr}{path}");
+    let mut req = match method {
+        "POST" => c.post(url),
+        _ => c.get(url),
+    };
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    if let Some(t) = bearer {
+        req = req.bearer_auth(t);
+    }
+    let resp = req.send().await.expect("http");
+    let status = resp.status().as_u16();
+    let ctype = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    (status, ctype, resp.text().await.expect("body"))
+}

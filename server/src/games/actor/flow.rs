@@ -100,18 +100,7 @@ impl GameActor {
             .unwrap_or_default();
         let now = now_epoch_s();
         for request in pending {
-            let key = self
-                .deadlines
-                .insert(request.id, Duration::from_millis(request.timeout_ms));
-            self.pending.insert(
-                request.id,
-                Pending {
-                    key,
-                    deadline: now + request.timeout_ms as f64 / 1000.0,
-                    seat: request.seat.index(),
-                    frame: None,
-                },
-            );
+            self.track(&request, now);
             self.send_request(&request);
         }
         self.watch_abandonment();
@@ -181,18 +170,7 @@ impl GameActor {
                     if self.replaying {
                         continue;
                     }
-                    let key = self
-                        .deadlines
-                        .insert(request.id, Duration::from_millis(request.timeout_ms));
-                    self.pending.insert(
-                        request.id,
-                        Pending {
-                            key,
-                            deadline: now + request.timeout_ms as f64 / 1000.0,
-                            seat: request.seat.index(),
-                            frame: None,
-                        },
-                    );
+                    self.track(&request, now);
                     requests.push(request);
                 }
                 Output::Closed(closed) => {
@@ -355,5 +333,21 @@ impl GameActor {
         self.shared
             .full_released
             .store(released, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Starts a request's deadline (its full timeout from `now`, epoch seconds).
+    fn track(&mut self, request: &engine::Request, now: f64) {
+        let key = self
+            .deadlines
+            .insert(request.id, Duration::from_millis(request.timeout_ms));
+        self.pending.insert(
+            request.id,
+            Pending {
+                key,
+                deadline: now + request.timeout_ms as f64 / 1000.0,
+                seat: request.seat.index(),
+                frame: None,
+            },
+        );
     }
 }
