@@ -1072,6 +1072,22 @@ async fn replay_endpoint_serves_live_frames_with_access_rules() {
     )
     .await;
     assert_eq!(status, 404, "{body}");
+    // a malformed query is a 400 with a JSON reason naming the field, not plain text
+    let path = format!("/games/{}/events?view=public&from_seq=abc", t.gid);
+    let (status, ctype, body) = common::http_raw(&t.addr, "GET", &path, None, None).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(ctype.starts_with("application/json"), "{ctype}: {body}");
+    let reason: Value = serde_json::from_str(&body).expect("JSON body");
+    assert!(
+        reason["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("from_seq"),
+        "{body}"
+    );
+    let (status, _, body) =
+        common::http_raw(&t.addr, "GET", "/games?status=bogus", None, None).await;
+    assert_eq!(status, 400, "{body}");
 
     // play to the end: every view is open to anyone
     t.held = None;

@@ -6,7 +6,7 @@ use super::registry::JoinError;
 use super::spec::CreateGame;
 use crate::state::AppState;
 use crate::store::StreamId;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -141,7 +141,14 @@ struct ListQuery {
     status: Option<String>,
 }
 
-async fn list(State(state): State<AppState>, Query(query): Query<ListQuery>) -> Response {
+async fn list(
+    State(state): State<AppState>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Response {
+    let Query(query) = match query {
+        Ok(q) => q,
+        Err(rejection) => return error(StatusCode::BAD_REQUEST, rejection.body_text()),
+    };
     let status = query.status.as_deref().filter(|s| !s.is_empty());
     if let Some(s) = status {
         if !matches!(s, "lobby" | "running" | "finished") {
@@ -263,9 +270,13 @@ struct EventsQuery {
 async fn events(
     State(state): State<AppState>,
     Path(game_id): Path<String>,
-    Query(query): Query<EventsQuery>,
+    query: Result<Query<EventsQuery>, QueryRejection>,
     headers: HeaderMap,
 ) -> Response {
+    let Query(query) = match query {
+        Ok(q) => q,
+        Err(rejection) => return error(StatusCode::BAD_REQUEST, rejection.body_text()),
+    };
     let token = query
         .token
         .clone()

@@ -464,7 +464,7 @@ impl GameStore for SqliteStore {
                 params![
                     game_id,
                     stream.key(),
-                    after as i64,
+                    after.min(i64::MAX as u64) as i64,
                     upto.min(i64::MAX as u64) as i64
                 ],
                 |r| r.get::<_, String>(0),
