@@ -526,7 +526,7 @@ impl ConnectionManager {
     }
 
     /// [`Self::deliver`] without counting, for loops that count once at the end.
-    pub fn offer(&self, entry: &ClientEntry, message: Message) -> Result<(), SendError> {
+    fn offer(&self, entry: &ClientEntry, message: Message) -> Result<(), SendError> {
         if entry.control.is_cancelled() {
             return Err(SendError::Closing(entry.id.to_string()));
         }

@@ -456,14 +456,11 @@ impl GameActor {
                 return;
             }
         }
-        let mut delivered = 0;
         for (entry, bytes) in self.outbox.drain(..) {
-            if self.manager.offer(&entry, Message::Text(bytes)).is_ok() {
-                entry.traffic.delivered(1);
-                delivered += 1;
-            }
+            // `deliver` counts into the entry's own traffic (the game's for seats and the
+            // full view, the hub's for public viewers).
+            let _ = self.manager.deliver(&entry, Message::Text(bytes));
         }
-        let _ = delivered;
         for after in self.after_commit.drain(..) {
             match after {
                 AfterCommit::Start(reply) => {
