@@ -1518,7 +1518,7 @@ async fn game_recipient(
                             json!({"message_type": "player_action",
                                    "request_id": request.request_id,
                                    "action": request.action,
-                                   "target": request.candidates.choose(&mut rng)})
+                                   "target": request.candidates.choose(&mut rng).map(|c| &c.player_id)})
                         };
                         pending.insert(request.request_id, now_ns());
                         if let Err(e) = ws.send(Message::text(reply.to_string())).await {

@@ -606,7 +606,11 @@ async fn paced_bot(
             ServerMessage::ActionRequest(request) => {
                 tokio::time::sleep(pace).await;
                 if request.action == ActionKind::Attack {
-                    let target = request.candidates.first().cloned().unwrap_or_default();
+                    let target = request
+                        .candidates
+                        .first()
+                        .map(|c| c.player_id.clone())
+                        .unwrap_or_default();
                     let text = format!("{target} tonight? And {WHISPER_MARKER}.");
                     agent
                         .send(json!({"message_type": "agent_message", "channel": "wolves",

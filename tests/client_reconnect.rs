@@ -651,16 +651,14 @@ async fn agents_come_back_after_a_hub_restart_on_the_same_data_dir() {
 /// (`recovered: true`) and misses nothing (its last stderr line sums this up).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_python_agent_resumes_across_tcp_drops() {
-    if !python_websockets_available() {
-        return;
-    }
+    let python = python_with_websockets();
     let hub = hub_with(&FAST).await;
     let game = aiwolf5(&hub, json!({})).await;
     let proxy = Proxy::start(hub.addr()).await;
     let seat = game.players[0].clone();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/python_agent.py");
     let python = tokio::spawn(
-        tokio::process::Command::new("python3")
+        tokio::process::Command::new(&python)
             .args([
                 script,
                 "--url",

@@ -291,13 +291,13 @@ fn answer_for(seat: usize, gid: &str, request: &Value) -> Value {
         .unwrap_or_default();
     let names: Vec<String> = candidates
         .iter()
-        .map(|c| c.as_str().unwrap_or_default().replace(gid, ""))
+        .map(|c| c["player_id"].as_str().unwrap_or_default().replace(gid, ""))
         .collect();
     let target = if candidates.is_empty() {
         Value::Null
     } else {
         let h = fnv(&format!("{seat}|{rid}|{action}|{}", names.join(",")));
-        candidates[(h % candidates.len() as u64) as usize].clone()
+        candidates[(h % candidates.len() as u64) as usize]["player_id"].clone()
     };
     json!({"message_type": "player_action", "request_id": rid, "action": action,
            "target": target})

@@ -345,7 +345,7 @@ async fn impersonation_is_refused() {
     let request = request.expect("someone got a night request");
     let thief = (owner + 1) % agents.len();
     let rid = request["request_id"].as_str().expect("rid").to_owned();
-    let target = request["candidates"][0].clone();
+    let target = request["candidates"][0]["player_id"].clone();
     send(
         &mut agents[thief].ws,
         json!({"message_type": "player_action", "request_id": rid,
@@ -404,9 +404,9 @@ async fn invalid_actions_change_nothing_and_the_game_goes_on() {
     let ws = &mut agents[i].ws;
     let bad = [
         json!({"message_type": "player_action", "request_id": rid, "action": request["action"], "target": "nobody"}),
-        json!({"message_type": "player_action", "request_id": "999999", "action": request["action"], "target": request["candidates"][0]}),
-        json!({"message_type": "player_action", "request_id": rid, "action": if request["action"] == "vote" { "attack" } else { "vote" }, "target": request["candidates"][0]}),
-        json!({"message_type": "player_action", "request_id": "not-a-number", "action": request["action"]}),
+        json!({"message_type": "player_action", "request_id": "999999", "action": request["action"], "target": request["candidates"][0]["player_id"]}),
+        json!({"message_type": "player_action", "request_id": rid, "action": if request["action"] == "vote" { "attack" } else { "vote" }, "target": request["candidates"][0]["player_id"]}),
+        json!({"message_type": "player_action", "request_id": "not-a-number", "action": request["action"], "target": null}),
         json!({"message_type": "agent_message", "channel": "wolves", "message_text": ""}),
     ];
     for b in bad {
@@ -417,7 +417,7 @@ async fn invalid_actions_change_nothing_and_the_game_goes_on() {
     let (_, after) = http(&hub, "GET", &show, None, None).await;
     assert_eq!(before, after, "refused actions changed the game");
     // the request is still answerable
-    send(ws, json!({"message_type": "player_action", "request_id": rid, "action": request["action"], "target": request["candidates"][0]})).await;
+    send(ws, json!({"message_type": "player_action", "request_id": rid, "action": request["action"], "target": request["candidates"][0]["player_id"]})).await;
     let ok = wait_for(ws, "accepted", |v| {
         v["message_type"] == "action_result" && v["result"] == "accepted"
     })
@@ -559,15 +559,13 @@ async fn full_view_is_delayed_behind_the_public_one() {
 /// `examples/python_agent.py` plays a seat to the end against Rust bots.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_agent_example_plays_a_full_game() {
-    if !python_websockets_available() {
-        return;
-    }
+    let python = python_with_websockets();
     let hub = hub_with(&[("WS_RATE_PER_SEC", "1000"), ("WS_RATE_BURST", "1000")]).await;
     let game = named_game(&hub, json!({"action_timeout_ms": 10_000})).await;
     let c = client(&hub);
     let seat = game.players[0].clone();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/python_agent.py");
-    let python = tokio::process::Command::new("python3")
+    let python = tokio::process::Command::new(&python)
         .args([
             script,
             "--url",

@@ -56,9 +56,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
-use werewolf_hub::client::{
-    Agent, Decision, Hub, Knowledge, RandomStrategy, Socket, Strategy, next_frame,
-};
+use werewolf_hub::client::{Agent, Hub, Knowledge, RandomStrategy, Socket, Strategy, next_frame};
 use werewolf_schemas::{ActionKind, ResultKind, ResultValue, ServerMessage};
 
 /// Public viewers per game: a `ui` and an `observer` without the token.
@@ -203,19 +201,7 @@ async fn bot(mut agent: Agent, seed: u64, mode: Mode) -> BotLog {
                                     "channel": "wolves", "message_text": text}));
                             }
                         }
-                        frames.push(match strategy.decide(&request, &knowledge) {
-                            Decision::Talk(text) => json!({"message_type": "agent_message",
-                                "request_id": request.request_id, "message_text": text}),
-                            Decision::Act { target, save } => {
-                                let mut v = json!({"message_type": "player_action",
-                                    "request_id": request.request_id,
-                                    "action": request.action, "target": target});
-                                if request.action == ActionKind::Witch {
-                                    v["save"] = json!(save);
-                                }
-                                v
-                            }
-                        });
+                        frames.push(strategy.decide(&request, &knowledge).reply_to(&request));
                         let delay_ms = if night {
                             rng.random_range(NIGHT_DELAY_MS)
                         } else {

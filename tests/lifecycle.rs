@@ -115,12 +115,10 @@ fn invalid_config_prints_one_line_naming_the_variable_and_fails() {
 }
 
 /// Seed 004's client, as shipped in `examples/python_client.py`, against the real binary.
-/// Needs python3 with `websockets` (`.ci/run` installs it; locally the test says how).
+/// Needs a Python with `websockets` (`.ci/run` makes a venv with it; see `python_with_websockets`).
 #[test]
 fn seed_python_client_works_unchanged() {
-    if !python_websockets_available() {
-        return;
-    }
+    let python = python_with_websockets();
     let (mut child, addr) = spawn_binary(&[]);
     let script = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -131,7 +129,7 @@ fn seed_python_client_works_unchanged() {
     let port = addr.rsplit(':').next().expect("port");
     assert!(script.contains("ws://localhost:8000/"));
     let script = script.replace("ws://localhost:8000/", &format!("ws://localhost:{port}/"));
-    let out = Command::new("python3")
+    let out = Command::new(&python)
         .args(["-c", &script])
         .output()
         .expect("python runs");

@@ -57,7 +57,7 @@ fn answer_for(seat: usize, request: &Value) -> Value {
         Value::Null
     } else {
         let h = fnv(&format!("{seat}|{rid}|{action}"));
-        candidates[(h % candidates.len() as u64) as usize].clone()
+        candidates[(h % candidates.len() as u64) as usize]["player_id"].clone()
     };
     json!({"message_type": "player_action", "request_id": rid, "action": action,
            "target": target})

@@ -625,7 +625,7 @@ async fn probing_request_ids_gets_one_refusal_for_anything_not_yours() {
     send(
         &mut sockets[wolves[0]],
         json!({"message_type": "player_action", "request_id": wolf_rid,
-            "action": "attack", "target": wolf["candidates"][0]}),
+            "action": "attack", "target": wolf["candidates"][0]["player_id"]}),
     )
     .await;
     wait_for(&mut sockets[wolves[0]], "the attack vote's result", |v| {
@@ -645,7 +645,7 @@ async fn probing_request_ids_gets_one_refusal_for_anything_not_yours() {
         send(
             &mut sockets[villager],
             json!({"message_type": "player_action", "request_id": id,
-                "action": "divine", "target": seers["candidates"][0]}),
+                "action": "divine", "target": seers["candidates"][0]["player_id"]}),
         )
         .await;
         let err = wait_for(&mut sockets[villager], "an error", |v| {

@@ -48,6 +48,9 @@ pub struct PlayerInfo {
     /// The role, only where the recipient may know it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
+    /// Whether the seat is played by the hub's built-in bot (present only when true).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub bot: bool,
 }
 
 /// One death in `phase_update.deaths`.

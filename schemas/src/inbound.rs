@@ -61,6 +61,10 @@ pub struct AgentMessageIn {
 }
 
 /// `player_action` as sent by an agent answering an `action_request`.
+///
+/// The request's `response_schema` is the exact shape expected. `target` must be present for
+/// every action but `talk` (`null` abstains, explicitly); a `talk` carries `text` instead
+/// (`null` skips the turn). A frame missing its key is refused with `invalid_message`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PlayerActionIn {
     /// The `request_id` of the `action_request` this answers.
@@ -68,12 +72,74 @@ pub struct PlayerActionIn {
     pub request_id: Option<String>,
     /// What kind of action this is; must match the request.
     pub action: ActionKind,
-    /// The chosen player id; `null` abstains / skips where the action allows it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target: Option<String>,
-    /// Witch only: use the save potion on tonight's victim.
+    /// The chosen player id, or `null` to abstain / skip / shoot nobody. Required (the key)
+    /// for every action but `talk`. Outer `None`: the key was absent.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<String>")]
+    pub target: Option<Option<String>>,
+    /// Witch only: use the save potion on tonight's victim (absent: false).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub save: Option<bool>,
+    /// Talk only: what to say, or `null` to skip the turn. Required (the key) for `talk`.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<String>")]
+    pub text: Option<Option<String>>,
+}
+
+/// A key that is present (even as `null`) is `Some`; an absent one stays the default `None`.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+impl PlayerActionIn {
+    /// The chosen target (`None`: abstain or absent).
+    pub fn target(&self) -> Option<&str> {
+        self.target.as_ref().and_then(|t| t.as_deref())
+    }
+
+    /// Whether the frame has the keys its action needs; the refusal names the field.
+    pub fn check_fields(&self) -> Result<(), String> {
+        if self.action == ActionKind::Talk {
+            if self.text.is_none() {
+                return Err("missing field `text`: a talk answer carries `text` (what you say, or null to skip the turn)".into());
+            }
+            if self.target().is_some() {
+                return Err("a talk takes `text`, not `target`".into());
+            }
+        } else {
+            if self.target.is_none() {
+                return Err(format!(
+                    "missing field `target`: a `{}` answer names a player_id from the request's candidates, or null to abstain (explicitly)",
+                    self.action.name()
+                ));
+            }
+            if self.text.is_some() {
+                return Err(format!(
+                    "`text` is for talk answers, not `{}`",
+                    self.action.name()
+                ));
+            }
+        }
+        if self.save.is_some() && self.action != ActionKind::Witch {
+            return Err(format!(
+                "`save` is for witch answers, not `{}`",
+                self.action.name()
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl ClientMessage {
@@ -199,10 +265,20 @@ pub fn parse_client_frame(text: &str) -> Result<ClientFrame, InboundError> {
             InboundError::UnknownMessageType(tag.into_owned())
         });
     }
-    serde_json::from_str(text).map_err(|e| InboundError::InvalidMessage {
-        message_type: tag.into_owned(),
-        detail: e.to_string(),
-    })
+    let frame: ClientFrame =
+        serde_json::from_str(text).map_err(|e| InboundError::InvalidMessage {
+            message_type: tag.to_string(),
+            detail: e.to_string(),
+        })?;
+    if let ClientMessage::PlayerAction(action) = &frame.message {
+        action
+            .check_fields()
+            .map_err(|detail| InboundError::InvalidMessage {
+                message_type: tag.into_owned(),
+                detail,
+            })?;
+    }
+    Ok(frame)
 }
 
 #[cfg(test)]
@@ -267,12 +343,52 @@ mod tests {
                 ErrorCode::InvalidMessage,
                 Some("player_action"),
             ),
+            (
+                r#"{"message_type":"player_action","action":"vote"}"#,
+                ErrorCode::InvalidMessage,
+                Some("player_action"),
+            ),
+            (
+                r#"{"message_type":"player_action","action":"talk","target":null}"#,
+                ErrorCode::InvalidMessage,
+                Some("player_action"),
+            ),
         ];
         for (text, code, tag) in cases {
             let err = parse_client_frame(text).expect_err(text);
             assert_eq!(err.code(), *code, "{text}: {err}");
             assert_eq!(err.message_type(), *tag, "{text}");
         }
+    }
+
+    #[test]
+    fn target_must_be_present_and_null_abstains() {
+        let missing = parse_client_frame(r#"{"message_type":"player_action","action":"vote"}"#)
+            .expect_err("no target");
+        assert!(
+            missing.to_string().contains("missing field `target`"),
+            "{missing}"
+        );
+        let f =
+            parse_client_frame(r#"{"message_type":"player_action","action":"vote","target":null}"#)
+                .expect("explicit abstention");
+        let ClientMessage::PlayerAction(a) = f.message else {
+            panic!()
+        };
+        assert_eq!(a.target, Some(None));
+        let f = parse_client_frame(
+            r#"{"message_type":"player_action","action":"talk","text":null,"request_id":"4"}"#,
+        )
+        .expect("talk skip");
+        let ClientMessage::PlayerAction(a) = f.message else {
+            panic!()
+        };
+        assert_eq!(a.text, Some(None));
+        let err = parse_client_frame(
+            r#"{"message_type":"player_action","action":"divine","target":"p2","save":true}"#,
+        )
+        .expect_err("save on a divine");
+        assert!(err.to_string().contains("`save`"), "{err}");
     }
 
     #[test]

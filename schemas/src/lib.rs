@@ -8,6 +8,8 @@
 //! - [`inbound`]: frames a client sends ([`ClientFrame`] wrapping a [`ClientMessage`]) and
 //!   [`parse_client_frame`], which turns raw text into one or a typed [`InboundError`].
 //! - [`outbound`]: frames the server sends ([`ServerFrame`] wrapping a [`ServerMessage`]).
+//! - [`answer`]: the JSON Schema of the answer to one `action_request` (carried by the
+//!   request as `response_schema`), inside the strict subset of LLM structured output.
 //! - [`replay`]: records of games: a line of `GET /games/{id}/events` ([`ReplayLine`]) and of
 //!   `werewolf-hub export` ([`ExportedGame`]).
 //! - [`error`]: [`ErrorCode`], the machine-readable reason carried by every `error` frame.
@@ -25,6 +27,7 @@
 
 #![warn(missing_docs)]
 
+pub mod answer;
 pub mod client_type;
 pub mod error;
 pub mod game;
@@ -42,7 +45,7 @@ pub use inbound::{
     AgentMessageIn, ClientFrame, ClientMessage, InboundError, PlayerActionIn, parse_client_frame,
 };
 pub use outbound::{
-    ActionRequestBody, ActionResultBody, AgentMessageOut, ConnectionData, DeathBody,
+    ActionRequestBody, ActionResultBody, AgentMessageOut, Candidate, ConnectionData, DeathBody,
     DisconnectionData, ErrorBody, GameOverBody, GameStateBody, PhaseUpdateBody, PlayerActionOut,
     PongBody, PresenceBody, ResultKind, ResultValue, ServerFrame, ServerMessage, VoteDecision,
     VoteResultBody, VoteTally,

@@ -218,10 +218,26 @@ pub struct ActionRequestBody {
     pub request_id: String,
     /// What is asked.
     pub action: ActionKind,
-    /// Valid targets (player ids). Empty for `talk`; for `witch`, the poison targets.
-    pub candidates: Vec<String>,
+    /// Who may be chosen, in seat order. Empty for `talk`; for `witch`, the poison targets.
+    pub candidates: Vec<Candidate>,
+    /// Talk only: the longest text accepted, in characters (the game's `max_message_chars`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_message_chars: Option<usize>,
+    /// The JSON Schema of exactly the `player_action` that answers this request, valid for
+    /// OpenAI / Anthropic strict structured output (see [`crate::answer`]): hand it to the
+    /// model and send what it produces.
+    pub response_schema: serde_json::Value,
     /// When the request expires and its default applies, epoch seconds.
     pub deadline: f64,
+}
+
+/// A player an `action_request` lets the recipient choose.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Candidate {
+    /// The value to put in the answer's `target`.
+    pub player_id: String,
+    /// The player's display name.
+    pub name: String,
 }
 
 /// What kind of outcome an `action_result` reports.

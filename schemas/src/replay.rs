@@ -46,4 +46,7 @@ pub struct ExportedPlayer {
     pub name: String,
     /// Its role, from `game_over`.
     pub role: Option<Role>,
+    /// Whether the hub's built-in bot played the seat.
+    #[serde(default)]
+    pub bot: bool,
 }

@@ -9,8 +9,9 @@ fn committed_json_schemas_match_the_types() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("json");
     let update = std::env::var_os("UPDATE_SCHEMAS").is_some();
     for (file, fresh) in schema::all() {
-        let path = dir.join(file);
+        let path = dir.join(&file);
         if update {
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
             std::fs::write(&path, &fresh).expect("write schema");
             continue;
         }
@@ -41,6 +42,7 @@ fn players() -> Vec<PlayerInfo> {
             alive: true,
             connected: Some(true),
             role: None,
+            bot: false,
         },
         PlayerInfo {
             id: "p2".into(),
@@ -48,12 +50,23 @@ fn players() -> Vec<PlayerInfo> {
             alive: false,
             connected: Some(false),
             role: None,
+            bot: true,
         },
     ]
 }
 
 #[test]
 fn every_server_message_snapshot() {
+    let candidates = vec![
+        Candidate {
+            player_id: "p1".into(),
+            name: "Alice".into(),
+        },
+        Candidate {
+            player_id: "p3".into(),
+            name: "Carol".into(),
+        },
+    ];
     let frames = vec![
         out(
             "ui_1",
@@ -155,7 +168,16 @@ fn every_server_message_snapshot() {
                 seq: 5,
                 request_id: "17".into(),
                 action: ActionKind::Vote,
-                candidates: vec!["p1".into(), "p3".into()],
+                candidates: candidates.clone(),
+                max_message_chars: None,
+                response_schema: answer::response_schema(&answer::AnswerSpec {
+                    request_id: "17",
+                    action: ActionKind::Vote,
+                    candidates: &candidates,
+                    may_abstain: true,
+                    can_save: false,
+                    max_message_chars: 500,
+                }),
                 deadline: T + 30.0,
             }),
         ),
@@ -241,7 +263,7 @@ fn every_client_message_snapshot() {
         r#"{"message_type":"pong","client_id":"ui_client_1"}"#,
         r#"{"message_type":"agent_message","client_id":"agent_alice","timestamp":1706580000.0,"agent_id":"agent_1","agent_name":"Alice","message_text":"Je pense que Bob est le loup-garou!","phase":"discussion"}"#,
         r#"{"message_type":"player_action","request_id":"r7","action":"vote","target":"p2"}"#,
-        r#"{"message_type":"player_action","request_id":"r8","action":"witch","save":true}"#,
+        r#"{"message_type":"player_action","request_id":"r8","action":"witch","target":null,"save":true}"#,
     ];
     let parsed: Vec<ClientFrame> = texts
         .iter()

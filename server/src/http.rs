@@ -30,6 +30,8 @@ pub fn router(state: AppState) -> Router {
         .route("/echo", get(echo))
         .route("/", get(crate::pages::lobby))
         .route("/assets/{name}", get(crate::pages::asset))
+        .route("/schemas", get(crate::schema_files::index))
+        .route("/schemas/{*file}", get(crate::schema_files::file))
         .merge(crate::games::rest::routes())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(CorsLayer::permissive())
@@ -313,6 +315,14 @@ fn bind(
                         ),
                     )
                 })?;
+            if seat.bot {
+                return Err((
+                    StatusCode::FORBIDDEN,
+                    format!(
+                        "`{client_id}` is played by the hub's built-in bot; connect to a free seat"
+                    ),
+                ));
+            }
             if token.is_empty() || !seat.token_matches(token) {
                 return Err((
                     StatusCode::UNAUTHORIZED,

@@ -9,6 +9,7 @@
 //! - [`socket`]: one connection: reader loop (parse, rate limit, route, heartbeat) and a
 //!   single writer task draining the bounded queue.
 //! - [`http`]: the router: `/health`, `/stats`, `/ws/{client_id}`.
+//! - [`schema_files`]: `/schemas`, the wire's JSON Schemas for tooling.
 //! - [`pages`]: the spectator pages (lobby and table, live and replay), embedded assets.
 //! - [`games`]: games over the hub: REST lobby, seats and tokens, one actor task per game
 //!   delivering every event only to the clients entitled to it.
@@ -40,6 +41,7 @@ pub mod games;
 pub mod http;
 pub mod pages;
 pub mod rate_limit;
+pub mod schema_files;
 pub mod serve;
 pub mod shutdown;
 pub mod socket;

@@ -275,7 +275,7 @@ mod tests {
     fn request(seq: u64, id: &str) -> String {
         json!({"message_type": "action_request", "client_id": "game_engine", "timestamp": 1.0,
                "game_id": "g", "seq": seq, "request_id": id, "action": "vote",
-               "candidates": ["q"], "deadline": 2.0})
+               "candidates": [{"player_id": "q", "name": "Q"}], "response_schema": {}, "deadline": 2.0})
         .to_string()
     }
 

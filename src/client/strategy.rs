@@ -30,6 +30,12 @@ impl Decision {
                 "request_id": request.request_id,
                 "message_text": text,
             }),
+            Decision::Act { .. } if request.action == ActionKind::Talk => json!({
+                "message_type": "player_action",
+                "request_id": request.request_id,
+                "action": "talk",
+                "text": null,
+            }),
             Decision::Act { target, save } => {
                 let mut v = json!({
                     "message_type": "player_action",
@@ -103,7 +109,10 @@ impl Strategy for RandomStrategy {
             }
             ActionKind::Witch => Decision::Act {
                 target: if self.rng.random_bool(0.2) {
-                    request.candidates.choose(&mut self.rng).cloned()
+                    request
+                        .candidates
+                        .choose(&mut self.rng)
+                        .map(|c| c.player_id.clone())
                 } else {
                     None
                 },
@@ -113,7 +122,10 @@ impl Strategy for RandomStrategy {
                     && self.rng.random_bool(0.5),
             },
             _ => Decision::Act {
-                target: request.candidates.choose(&mut self.rng).cloned(),
+                target: request
+                    .candidates
+                    .choose(&mut self.rng)
+                    .map(|c| c.player_id.clone()),
                 save: false,
             },
         }
@@ -125,6 +137,6 @@ impl Strategy for RandomStrategy {
         _knowledge: &Knowledge<'_>,
     ) -> Option<String> {
         let target = request.candidates.choose(&mut self.rng)?;
-        Some(format!("Let's take {target} tonight."))
+        Some(format!("Let's take {} tonight.", target.name))
     }
 }

@@ -152,22 +152,20 @@ pub async fn stats_until(hub: &RunningHub, what: &str, pred: impl Fn(&Value) -> 
     }
 }
 
-/// Whether python3 with `websockets` is available. In CI it must be (`.ci/run` installs it);
-/// locally a test that needs it says how to get it and is skipped.
-pub fn python_websockets_available() -> bool {
-    let ok = std::process::Command::new("python3")
+/// The Python interpreter for the tests that run Python clients: `$WEREWOLF_PYTHON` (the
+/// venv `.ci/run` makes) or `python3`. Fails, never skips, when it lacks `websockets`.
+pub fn python_with_websockets() -> String {
+    let python = std::env::var("WEREWOLF_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let ok = std::process::Command::new(&python)
         .args(["-c", "import websockets"])
         .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must provide python3 with websockets (see .ci/run)"
-        );
-        eprintln!("skipped: `pip install websockets` to run the Python example checks");
-    }
-    ok
+        .is_ok_and(|s| s.success());
+    assert!(
+        ok,
+        "`{python}` cannot import websockets: run `bash .ci/run` (it makes a venv and sets \
+         WEREWOLF_PYTHON), or `pip install websockets`"
+    );
+    python
 }
 
 /// One HTTP call to the hub at `addr` (`host:port`): status, `content-type` and body text.

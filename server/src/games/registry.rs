@@ -37,6 +37,9 @@ pub struct Seat {
     pub last_seen: Option<f64>,
     /// Requests of this seat that expired unanswered; public only once the game has ended.
     pub timeouts: u64,
+    /// Played by the hub's built-in bot: no token, never connected by a client, always
+    /// present.
+    pub bot: bool,
 }
 
 impl Seat {
@@ -145,13 +148,25 @@ pub struct SeatCredentials {
     pub token: String,
 }
 
+/// A seat the hub's built-in bot plays.
+#[derive(Debug, Clone, Serialize)]
+pub struct BotSeat {
+    /// The seat's player id.
+    pub player_id: String,
+    /// The seat's name.
+    pub name: String,
+}
+
 /// `POST /games` answer.
 #[derive(Debug, Clone, Serialize)]
 pub struct CreatedGame {
     /// The new game's id.
     pub game_id: String,
-    /// Credentials of every named seat (empty when seats are claimed by joining).
+    /// Credentials of every named seat a client plays (empty when seats are claimed by
+    /// joining): the free seats.
     pub players: Vec<SeatCredentials>,
+    /// The seats the hub's built-in bots play.
+    pub bots: Vec<BotSeat>,
     /// Token for full-view observers.
     pub observer_token: String,
     /// The seed: the same seed and the same inputs replay the same game. Keep it from the
@@ -225,17 +240,27 @@ impl GameRegistry {
         let game_id = format!("g{n}-{}", secret::short_id());
         let observer_token = secret::token();
         let mut players = Vec::new();
+        let mut bots = Vec::new();
         let seats: Vec<Seat> = (0..spec.player_count)
             .map(|i| {
+                let bot = spec.is_bot(i);
                 let mut seat = Seat {
                     player_id: format!("{game_id}-p{}", i + 1),
                     token_hash: None,
                     name: None,
-                    connected: false,
+                    connected: bot,
                     last_seen: None,
                     timeouts: 0,
+                    bot,
                 };
-                if let Some(name) = spec.names.as_ref().and_then(|names| names.get(i)) {
+                let name = spec.names.as_ref().and_then(|names| names.get(i));
+                if let (Some(name), true) = (name, bot) {
+                    seat.name = Some(name.clone());
+                    bots.push(BotSeat {
+                        player_id: seat.player_id.clone(),
+                        name: name.clone(),
+                    });
+                } else if let Some(name) = name {
                     let (token, _) = seat.claim(name);
                     players.push(SeatCredentials {
                         player_id: seat.player_id.clone(),
@@ -272,6 +297,7 @@ impl GameRegistry {
         Ok(CreatedGame {
             game_id,
             players,
+            bots,
             observer_token,
             seed,
             config,
@@ -317,13 +343,15 @@ impl GameRegistry {
                         .meta
                         .seats
                         .iter()
-                        .map(|s| Seat {
+                        .enumerate()
+                        .map(|(i, s)| Seat {
                             player_id: s.player_id.clone(),
                             token_hash: s.token_hash,
                             name: s.name.clone(),
-                            connected: false,
+                            connected: spec.is_bot(i),
                             last_seen: None,
                             timeouts: 0,
+                            bot: spec.is_bot(i),
                         })
                         .collect();
                     let (done, rebuilt) = tokio::sync::oneshot::channel();

@@ -65,12 +65,59 @@ async fn create(
         Err(reason) => return error(StatusCode::BAD_REQUEST, reason),
     };
     match state.games.create(spec, state.links()).await {
-        Ok(created) => (StatusCode::CREATED, Json(created)).into_response(),
+        Ok(created) => {
+            let base = public_base(&headers, &state);
+            let mut body = serde_json::to_value(&created).unwrap_or_default();
+            if let Some(players) = body["players"].as_array_mut() {
+                for seat in players {
+                    add_connect_hints(seat, &base, &created.game_id);
+                }
+            }
+            (StatusCode::CREATED, Json(body)).into_response()
+        }
         Err(e) => error(
             StatusCode::SERVICE_UNAVAILABLE,
             format!("the game could not be stored: {e}"),
         ),
     }
+}
+
+/// `http(s)://host:port` as the client reached the hub: the `Host` header (and
+/// `X-Forwarded-Proto` from a TLS proxy), else the listening address.
+fn public_base(headers: &HeaderMap, state: &AppState) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_graphic()))
+        .map_or_else(
+            || format!("{}:{}", state.config.ws_host, state.config.ws_port),
+            str::to_owned,
+        );
+    let scheme = match headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+    {
+        Some("https") => "https",
+        _ => "http",
+    };
+    format!("{scheme}://{host}")
+}
+
+/// Adds to a seat's credentials how to connect an agent to it: the WebSocket URL and the
+/// command lines of the repository's agents.
+fn add_connect_hints(seat: &mut serde_json::Value, base: &str, game_id: &str) {
+    let (Some(player), Some(token)) = (seat["player_id"].as_str(), seat["token"].as_str()) else {
+        return;
+    };
+    let ws = base.replacen("http", "ws", 1);
+    let args = format!("--url {base} --game {game_id} --player {player} --token {token}");
+    seat["ws_url"] = json!(format!(
+        "{ws}/ws/{player}?client_type=agent&game_id={game_id}&token={token}"
+    ));
+    seat["commands"] = json!({
+        "python": format!("python -m werewolf_agent {args}"),
+        "rust": format!("cargo run --example bot_agent -- {args}"),
+    });
 }
 
 /// Body of `POST /games/{id}/join`.
@@ -83,6 +130,7 @@ struct JoinBody {
 
 async fn join(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path(game_id): Path<String>,
     body: Result<Json<JoinBody>, JsonRejection>,
 ) -> Response {
@@ -91,12 +139,15 @@ async fn join(
         Err(rejection) => return error(StatusCode::BAD_REQUEST, rejection.body_text()),
     };
     match state.games.join(&game_id, &body.name).await {
-        Ok(credentials) => Json(json!({
-            "player_id": credentials.player_id,
-            "name": credentials.name,
-            "token": credentials.token,
-        }))
-        .into_response(),
+        Ok(credentials) => {
+            let mut seat = json!({
+                "player_id": credentials.player_id,
+                "name": credentials.name,
+                "token": credentials.token,
+            });
+            add_connect_hints(&mut seat, &public_base(&headers, &state), &game_id);
+            Json(seat).into_response()
+        }
         Err(e @ JoinError::NoGame(_)) => error(StatusCode::NOT_FOUND, e.to_string()),
         Err(e @ (JoinError::Full(_) | JoinError::NameTaken(_))) => {
             error(StatusCode::CONFLICT, e.to_string())
@@ -381,6 +432,8 @@ struct AgentEntry {
     /// Requests that expired unanswered; `null` while the game runs (which seats time out
     /// at night would tell their roles).
     timeouts: Option<u64>,
+    /// Played by the hub's built-in bot.
+    bot: bool,
 }
 
 async fn agents(State(state): State<AppState>) -> Response {
@@ -399,6 +452,7 @@ async fn agents(State(state): State<AppState>) -> Response {
                 status: if seat.connected { "online" } else { "offline" },
                 last_seen: seat.last_seen,
                 timeouts: over.then_some(seat.timeouts),
+                bot: seat.bot,
             });
         }
     }

@@ -33,6 +33,13 @@ pub struct CreateGame {
     /// Start as soon as every seat's agent is connected (default true); otherwise only
     /// `POST /games/{id}/start` starts it.
     pub auto_start: Option<bool>,
+    /// How many seats the hub's built-in bots play: the last `bots` seats (0 to the number
+    /// of seats). The other seats are named and get their tokens in the answer.
+    pub bots: Option<u64>,
+    /// Which seats the built-in bots play, by seat number from 1 (instead of `bots`).
+    pub bot_seats: Option<Vec<u64>>,
+    /// How long a bot waits before answering, in ms, 0 to [`MAX_TIMEOUT_MS`] (default 0).
+    pub bot_delay_ms: Option<u64>,
 }
 
 /// A validated game setup.
@@ -48,6 +55,10 @@ pub struct GameSpec {
     pub observer_delay: Duration,
     /// Whether the game starts by itself once every seat is connected.
     pub auto_start: bool,
+    /// `bots[seat]`: whether the hub's built-in bot plays the seat (length `player_count`).
+    pub bots: Vec<bool>,
+    /// How long a bot waits before answering.
+    pub bot_delay: Duration,
 }
 
 impl GameSpec {
@@ -60,7 +71,22 @@ impl GameSpec {
             "names": self.names,
             "observer_delay_ms": self.observer_delay.as_millis() as u64,
             "auto_start": self.auto_start,
+            "bot_seats": self.bot_seats(),
+            "bot_delay_ms": self.bot_delay.as_millis() as u64,
         })
+    }
+
+    /// Bot seats by number from 1.
+    pub fn bot_seats(&self) -> Vec<usize> {
+        (0..self.player_count)
+            .filter(|&i| self.is_bot(i))
+            .map(|i| i + 1)
+            .collect()
+    }
+
+    /// Whether the built-in bot plays seat index `seat`.
+    pub fn is_bot(&self, seat: usize) -> bool {
+        self.bots.get(seat).copied().unwrap_or(false)
     }
 
     /// Reads what [`Self::to_json`] wrote.
@@ -72,14 +98,26 @@ impl GameSpec {
             names: Option<Vec<String>>,
             observer_delay_ms: u64,
             auto_start: bool,
+            #[serde(default)]
+            bot_seats: Vec<usize>,
+            #[serde(default)]
+            bot_delay_ms: u64,
         }
         let s: Stored = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
+        let mut bots = vec![false; s.player_count];
+        for n in s.bot_seats {
+            if let Some(b) = n.checked_sub(1).and_then(|i| bots.get_mut(i)) {
+                *b = true;
+            }
+        }
         Ok(GameSpec {
             config: s.config,
             player_count: s.player_count,
             names: s.names,
             observer_delay: Duration::from_millis(s.observer_delay_ms),
             auto_start: s.auto_start,
+            bots,
+            bot_delay: Duration::from_millis(s.bot_delay_ms),
         })
     }
 
@@ -160,14 +198,67 @@ impl CreateGame {
                 }
             }
         }
+        let bots = bot_seats(self.bots, self.bot_seats, player_count)?;
+        let bot_delay_ms = match self.bot_delay_ms {
+            Some(ms) => in_range("bot_delay_ms", ms, 0, MAX_TIMEOUT_MS)?,
+            None => 0,
+        };
+        // With bots, every seat is named now: the free seats' tokens are in the answer.
+        let names = match self.players {
+            Some(names) => Some(names),
+            None if bots.contains(&true) => Some(
+                bots.iter()
+                    .enumerate()
+                    .map(|(i, &bot)| {
+                        if bot {
+                            format!("Bot {}", i + 1)
+                        } else {
+                            format!("Player {}", i + 1)
+                        }
+                    })
+                    .collect(),
+            ),
+            None => None,
+        };
         Ok(GameSpec {
             config,
             player_count,
-            names: self.players,
+            names,
             observer_delay: Duration::from_millis(observer_delay_ms),
             auto_start: self.auto_start.unwrap_or(true),
+            bots,
+            bot_delay: Duration::from_millis(bot_delay_ms),
         })
     }
+}
+
+/// Which seats the built-in bots play, from `bots` (the last n seats) or `bot_seats`
+/// (numbers from 1).
+fn bot_seats(
+    count: Option<u64>,
+    seats: Option<Vec<u64>>,
+    player_count: usize,
+) -> Result<Vec<bool>, String> {
+    let mut bots = vec![false; player_count];
+    match (count, seats) {
+        (Some(_), Some(_)) => return Err("give either `bots` or `bot_seats`, not both".into()),
+        (Some(n), None) => {
+            let n = in_range("bots", n, 0, player_count as u64)? as usize;
+            for b in &mut bots[player_count - n..] {
+                *b = true;
+            }
+        }
+        (None, Some(numbers)) => {
+            for n in numbers {
+                let i = in_range("bot_seats[]", n, 1, player_count as u64)? as usize - 1;
+                if std::mem::replace(&mut bots[i], true) {
+                    return Err(format!("bot_seats lists seat {n} twice"));
+                }
+            }
+        }
+        (None, None) => {}
+    }
+    Ok(bots)
 }
 
 /// A seat name: 1–64 chars, no control characters.
@@ -258,6 +349,17 @@ mod tests {
                 "max_message_chars",
             ),
             (r#"{"preset":"arena8","talk_rounds":0}"#, "talk_rounds"),
+            (r#"{"preset":"arena8","bots":9}"#, "bots must be 0..=8"),
+            (r#"{"preset":"arena8","bot_seats":[0]}"#, "bot_seats[]"),
+            (r#"{"preset":"arena8","bot_seats":[2,2]}"#, "twice"),
+            (
+                r#"{"preset":"arena8","bots":1,"bot_seats":[1]}"#,
+                "not both",
+            ),
+            (
+                r#"{"preset":"arena8","bot_delay_ms":999999999999}"#,
+                "bot_delay_ms",
+            ),
             (
                 r#"{"roles":{"werewolf":200,"villager":3}}"#,
                 "roles.werewolf",
@@ -266,5 +368,22 @@ mod tests {
             let err = spec(body).expect_err(body);
             assert!(err.to_lowercase().contains(needle), "{body}: {err}");
         }
+    }
+
+    #[test]
+    fn bots_take_the_last_seats_or_the_listed_ones() {
+        let s = spec(r#"{"preset":"arena8","bots":7}"#).expect("bots");
+        assert_eq!(s.bot_seats(), vec![2, 3, 4, 5, 6, 7, 8]);
+        let names = s.names.clone().expect("named");
+        assert_eq!(
+            (names[0].as_str(), names[7].as_str()),
+            ("Player 1", "Bot 8")
+        );
+        let s = spec(r#"{"preset":"aiwolf5","bot_seats":[1,3],"bot_delay_ms":20}"#).expect("seats");
+        assert_eq!(s.bot_seats(), vec![1, 3]);
+        let back = GameSpec::from_json(&s.to_json()).expect("round trip");
+        assert_eq!((back.bots, back.bot_delay), (s.bots, s.bot_delay));
+        let plain = spec(r#"{"preset":"aiwolf5"}"#).expect("no bots");
+        assert!(plain.names.is_none() && plain.bot_seats().is_empty());
     }
 }

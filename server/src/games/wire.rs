@@ -37,6 +37,80 @@ impl Names {
     fn list(&self, seats: &[engine::Seat]) -> Vec<String> {
         seats.iter().map(|s| self.id(*s)).collect()
     }
+
+    /// The display name of a seat.
+    pub fn name(&self, seat: engine::Seat) -> String {
+        self.names.get(seat.index()).cloned().unwrap_or_default()
+    }
+
+    /// A request's candidates as the wire shows them: id and name.
+    pub fn candidates(&self, seats: &[engine::Seat]) -> Vec<wire::Candidate> {
+        seats
+            .iter()
+            .map(|s| wire::Candidate {
+                player_id: self.id(*s),
+                name: self.name(*s),
+            })
+            .collect()
+    }
+
+    /// `p3 (Carol)`: a seat as error texts name it.
+    fn label(&self, seat: engine::Seat) -> String {
+        format!("{} ({})", self.id(seat), self.name(seat))
+    }
+}
+
+/// An engine refusal in the words of the wire: player ids instead of seats, the seat's own
+/// request numbers, the field names a client sends (`max_message_chars`, `target`, `save`,
+/// `text`).
+pub fn refusal(
+    error: &engine::ActionError,
+    names: &Names,
+    requests: &RequestIds,
+    candidates: &[engine::Seat],
+) -> String {
+    use engine::ActionError as E;
+    match error {
+        E::GameOver => "the game is over".into(),
+        E::UnknownSeat(_) => "you are not a player of this game".into(),
+        E::DeadActor(_) => "you are dead: the dead do not act".into(),
+        E::UnknownRequest(_) | E::NotYourRequest { .. } => {
+            "request_id is not one of your live requests".into()
+        }
+        E::AlreadyAnswered(id) => format!(
+            "request_id `{}` has already been answered or expired",
+            requests.wire(*id)
+        ),
+        E::WrongAction { expected, got } => format!(
+            "`action` is `{got}` but the request asks for `{expected}`",
+            got = got.name(),
+            expected = expected.name()
+        ),
+        E::WrongPhase { phase } => format!("not allowed during the {phase} phase"),
+        E::InvalidTarget { target } => {
+            let valid: Vec<String> = candidates.iter().map(|s| names.id(*s)).collect();
+            format!(
+                "`target` {} is not a candidate of this request (candidates: {})",
+                names.label(*target),
+                if valid.is_empty() {
+                    "none; send null".to_owned()
+                } else {
+                    valid.join(", ")
+                }
+            )
+        }
+        E::PotionUnavailable { potion } => match potion {
+            engine::Potion::Save => {
+                "`save`: the save potion cannot be used tonight (used already, or no victim)".into()
+            }
+            engine::Potion::Poison => "`target`: the poison potion has been used; send null".into(),
+        },
+        E::TextTooLong { max, .. } => {
+            format!("the text is longer than the game's max_message_chars ({max} characters)")
+        }
+        E::EmptyText => "the text is empty; to skip the turn send `text: null`".into(),
+        E::NotAWerewolf(_) => "only werewolves may whisper (channel `wolves`)".into(),
+    }
 }
 
 /// Wire phase.

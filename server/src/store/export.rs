@@ -44,6 +44,10 @@ pub fn export(
             .find(|e| e["message_type"] == "game_over")
             .and_then(|e| serde_json::from_value(e["roles"].clone()).ok())
             .unwrap_or_default();
+        let bot_seats = game.meta.spec["bot_seats"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         let line = ExportedGame {
             game_id: row.game_id.clone(),
             created_at: row.created_at,
@@ -56,10 +60,12 @@ pub fn export(
                 .meta
                 .seats
                 .iter()
-                .map(|s| ExportedPlayer {
+                .enumerate()
+                .map(|(i, s)| ExportedPlayer {
                     player_id: s.player_id.clone(),
                     name: s.name.clone().unwrap_or_default(),
                     role: roles.get(&s.player_id).copied(),
+                    bot: bot_seats.contains(&serde_json::json!(i + 1)),
                 })
                 .collect(),
             winner: ended.winner,

@@ -2,6 +2,7 @@
 //! retirement.
 
 use super::*;
+use werewolf_schemas::answer::AnswerSpec;
 
 impl GameActor {
     /// Starts the game. `explicit`: by `POST /start` (seats must be claimed, not connected).
@@ -215,16 +216,30 @@ impl GameActor {
             return;
         };
         let deadline = pending.deadline;
+        let request_id = self.requests.wire(request.id);
+        let candidates = self.names.candidates(&request.candidates);
+        let max_chars = self.spec.config.max_talk_chars;
+        let can_save = self
+            .game
+            .as_ref()
+            .and_then(|g| g.witch_options(request.seat))
+            .is_some_and(|o| o.can_save);
+        let response_schema = werewolf_schemas::answer::response_schema(&AnswerSpec {
+            request_id: &request_id,
+            action: request.kind,
+            candidates: &candidates,
+            may_abstain: true,
+            can_save,
+            max_message_chars: max_chars,
+        });
         let message = ServerMessage::ActionRequest(ActionRequestBody {
             game_id: self.shared.id.to_string(),
             seq: 0,
-            request_id: self.requests.wire(request.id),
+            request_id,
             action: request.kind,
-            candidates: request
-                .candidates
-                .iter()
-                .map(|s| self.names.id(*s))
-                .collect(),
+            candidates,
+            max_message_chars: (request.kind == engine::ActionKind::Talk).then_some(max_chars),
+            response_schema,
             deadline,
         });
         let seat = request.seat.index();
@@ -241,6 +256,7 @@ impl GameActor {
         if let Some(p) = self.pending.get_mut(&request.id) {
             p.frame = Some((seq, stamped.with_seq(seq)));
         }
+        self.schedule_bot(request);
     }
 
     /// After a reconnect without resume: the seat's pending requests again, as the very

@@ -14,16 +14,17 @@ impl GameActor {
         ))?;
         let kind = action.action;
         let request = self.resolve_request(game, seat, action.request_id.as_deref(), kind)?;
-        let target = match action.target.as_deref() {
+        let target = match action.target() {
             None => None,
             Some(id) => Some(self.seat_of(id).ok_or_else(|| {
                 (
                     ErrorCode::InvalidAction,
-                    format!("unknown target `{id}`: not a player of this game"),
+                    format!("`target` `{id}` is not a player of this game"),
                 )
             })?),
         };
-        let text = None; // a talk via player_action is a skip; text comes in agent_message
+        // A talk's `text` (null skips); whispers and seed-style talk come as agent_message.
+        let text = action.text.clone().flatten();
         let engine_action =
             wire::engine_action(action.action, target, action.save.unwrap_or(false), text);
         self.act(seat, request, engine_action)
@@ -40,9 +41,10 @@ impl GameActor {
         ))?;
         if message.channel == Some(werewolf_schemas::Channel::Wolves) {
             let text = message.message_text;
-            let outputs = game
-                .whisper(Seat(seat as u8), text.clone())
-                .map_err(|e| (ErrorCode::InvalidAction, e.to_string()))?;
+            let outputs = game.whisper(Seat(seat as u8), text.clone()).map_err(|e| {
+                let why = wire::refusal(&e, &self.names, &self.requests, &[]);
+                (ErrorCode::InvalidAction, why)
+            })?;
             self.batch.push(Op::Input(Input::Whisper { seat, text }));
             self.process(outputs, false);
             return Ok(());
@@ -116,9 +118,16 @@ impl GameActor {
             ErrorCode::InvalidAction,
             "the game has not started".to_owned(),
         ))?;
+        let candidates = game
+            .pending_request(request)
+            .map(|r| r.candidates.clone())
+            .unwrap_or_default();
         let outputs = game
             .act(Seat(seat as u8), request, action.clone())
-            .map_err(|e| (ErrorCode::InvalidAction, e.to_string()))?;
+            .map_err(|e| {
+                let why = wire::refusal(&e, &self.names, &self.requests, &candidates);
+                (ErrorCode::InvalidAction, why)
+            })?;
         self.batch.push(Op::Input(Input::Act {
             seat,
             request: request.0,

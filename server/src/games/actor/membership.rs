@@ -168,7 +168,12 @@ impl GameActor {
     /// seat has its agent connected.
     pub(super) fn watch_abandonment(&mut self) {
         let running = self.game.as_ref().is_some_and(|g| !g.is_over());
-        let nobody = self.agents.iter().all(Option::is_none);
+        // Bots do not keep a game alive: it needs one of its clients' agents. A table of
+        // bots only never waits for anyone.
+        let clients: Vec<usize> = (0..self.agents.len())
+            .filter(|&s| !self.spec.is_bot(s))
+            .collect();
+        let nobody = !clients.is_empty() && clients.iter().all(|&s| self.agents[s].is_none());
         if running && nobody && self.halted.is_none() {
             self.all_offline_since.get_or_insert_with(Instant::now);
         } else {
@@ -226,7 +231,7 @@ impl GameActor {
     }
 
     pub(super) fn all_seated_and_connected(&self) -> bool {
-        self.agents.iter().all(Option::is_some)
+        (0..self.agents.len()).all(|s| self.present(s))
             && self.shared.seats().iter().all(|s| s.name.is_some())
     }
 }

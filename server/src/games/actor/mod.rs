@@ -25,8 +25,10 @@
 //! - `flow`: start, deadlines, recovery from the log, engine outputs, requests, retirement;
 //! - `input`: `player_action` / `agent_message` from seats, checked and fed to the engine;
 //! - `views`: the `game_state` each member may see and the snapshots REST reads;
+//! - `bots`: seats played by the hub's built-in bots;
 //! - `streams`: per-stream `seq`, delivery, the full view's delay.
 
+mod bots;
 mod flow;
 mod input;
 mod membership;
@@ -233,6 +235,11 @@ struct GameActor {
     deadlines: DelayQueue<engine::RequestId>,
     /// Every pending request.
     pending: HashMap<engine::RequestId, Pending>,
+    /// Answers the built-in bots will give, due `bot_delay_ms` after their request, in the
+    /// order the requests were issued (one delay per game, so that is also the order they
+    /// fall due, and a game of bots is a pure function of its seed). A request no longer
+    /// pending when its answer is due is skipped.
+    bot_moves: VecDeque<(Instant, engine::RequestId)>,
     /// When the game ended; it retires `retention` later.
     ended_at: Option<Instant>,
     /// Each seat's own numbering of its requests (what `request_id` means to it).
@@ -299,6 +306,7 @@ pub async fn run(
             delayed: VecDeque::new(),
             deadlines: DelayQueue::new(),
             pending: HashMap::new(),
+            bot_moves: VecDeque::new(),
             ended_at: None,
             requests: wire::RequestIds::new(seats),
             all_offline_since: None,
@@ -318,8 +326,16 @@ pub async fn run(
             actor.publish();
             let _ = rebuilt.send(());
         }
+        // A table of bots only has nobody to wait for.
+        if actor.game.is_none() && actor.spec.auto_start && actor.all_seated_and_connected() {
+            if let Err(e) = actor.start(false) {
+                debug!(error = %e, "auto start failed");
+            }
+            actor.commit().await;
+        }
         loop {
             let next_delayed = actor.delayed.front().map(|d| d.due);
+            let next_bot = actor.bot_moves.front().map(|(due, _)| *due);
             let retire_at = actor.ended_at.map(|t| t + retention);
             let abort_at = actor.all_offline_since.map(|t| t + actor.abandon_after);
             tokio::select! {
@@ -347,6 +363,9 @@ pub async fn run(
                 },
                 Some(expired) = actor.deadlines.next(), if !actor.deadlines.is_empty() => {
                     actor.on_deadline(expired.into_inner());
+                }
+                _ = tokio::time::sleep_until(next_bot.unwrap_or_else(Instant::now)), if next_bot.is_some() => {
+                    actor.bot_moves_due();
                 }
                 _ = tokio::time::sleep_until(next_delayed.unwrap_or_else(Instant::now)), if next_delayed.is_some() => {
                     actor.flush_delayed();
@@ -505,6 +524,7 @@ impl GameActor {
             );
         }
         self.deadlines.clear();
+        self.bot_moves.clear();
         self.delayed.clear();
         self.all_offline_since = None;
         self.halted = Some(error);

@@ -30,8 +30,9 @@ impl GameActor {
                     id: seat.player_id.clone(),
                     name: seat.name.clone().unwrap_or_default(),
                     alive: game.is_none_or(|g| g.is_alive(Seat(i as u8))),
-                    connected: Some(self.agents[i].is_some()),
+                    connected: Some(self.present(i)),
                     role: if visible { role } else { None },
+                    bot: self.spec.is_bot(i),
                 }
             })
             .collect();
