@@ -6,14 +6,14 @@
 //! Replace `RandomStrategy` with your own `Strategy` (an LLM call goes in `decide`).
 //!
 //! The agent stays in the game when its connection drops: it reconnects with backoff and
-//! `last_seq` (see `werewolf_hub::client`), trying `--url` then each `--fallback-url`, and
+//! `last_seq` (see `werewolf_client`), trying `--url` then each `--fallback-url`, and
 //! stops with one line naming the reason on a close code or a refusal that says not to come
 //! back (e.g. `hub refused (401): {"error":"wrong or missing token for this seat"}`).
 
 use clap::Parser;
 use std::process::ExitCode;
 use std::time::Duration;
-use werewolf_hub::client::{Hub, RandomStrategy, ReconnectPolicy};
+use werewolf_client::{Hub, RandomStrategy, ReconnectPolicy};
 use werewolf_schemas::ServerMessage;
 
 #[derive(Debug, Parser)]

@@ -8,7 +8,7 @@
 
 use clap::Parser;
 use serde_json::json;
-use werewolf_hub::client::{Hub, RandomStrategy, next_frame};
+use werewolf_client::{Hub, RandomStrategy, next_frame};
 use werewolf_schemas::ServerMessage;
 
 #[derive(Debug, Parser)]

@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::time::Instant;
-use werewolf_hub::client::{
+use werewolf_client::{
     Agent, ClientError, CreatedGame, Decision, Hub, Knowledge, RandomStrategy, Strategy,
 };
 use werewolf_schemas::{

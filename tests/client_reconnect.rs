@@ -19,7 +19,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
-use werewolf_hub::client::{
+use werewolf_client::{
     Agent, ClientError, CreatedGame, Hub, Knowledge, RandomStrategy, ReconnectPolicy, Strategy,
     Viewer,
 };

@@ -56,7 +56,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
-use werewolf_hub::client::{
+use werewolf_client::{
     Agent, Decision, Hub, Knowledge, RandomStrategy, Socket, Strategy, next_frame,
 };
 use werewolf_schemas::{ActionKind, ResultKind, ResultValue, ServerMessage};

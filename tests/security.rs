@@ -13,7 +13,7 @@ use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
-use werewolf_hub::client::{CreatedGame, Hub, RandomStrategy, Socket};
+use werewolf_client::{CreatedGame, Hub, RandomStrategy, Socket};
 use werewolf_server::RunningHub;
 
 fn client(hub: &RunningHub) -> Hub {

@@ -241,8 +241,8 @@ mod tests {
     //! re-sent requests, lost answers). End-to-end tests: `tests/client_reconnect.rs`.
 
     use super::*;
-    use crate::client::ReconnectPolicy;
-    use crate::client::connect::parse_frame;
+    use crate::ReconnectPolicy;
+    use crate::connect::parse_frame;
     use serde_json::json;
 
     fn session() -> Session {

@@ -1,8 +1,8 @@
 //! A typed client for werewolf-hub: REST for games, WebSocket for agents and viewers.
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), werewolf_hub::client::ClientError> {
-//! use werewolf_hub::client::{Hub, RandomStrategy};
+//! # async fn demo() -> Result<(), werewolf_client::ClientError> {
+//! use werewolf_client::{Hub, RandomStrategy};
 //! let hub = Hub::new("http://127.0.0.1:8000");
 //! let game = hub.create_game(&serde_json::json!({"preset": "arena8", "players":
 //!     ["A", "B", "C", "D", "E", "F", "G", "H"]})).await?;
