@@ -12,7 +12,7 @@ use werewolf_client::{Hub, RandomStrategy, Socket, next_frame};
 use werewolf_server::RunningHub;
 
 fn client(hub: &RunningHub) -> Hub {
-    Hub::new(&format!("http://{}", hub.addr()))
+    Hub::new(&format!("http://{}", hub.addr())).expect("valid hub URL")
 }
 
 async fn http(

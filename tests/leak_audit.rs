@@ -385,7 +385,7 @@ async fn play(preset: &'static str, seed: u64, mode: Mode) -> Run {
     ])
     .await;
     let base = format!("http://{}", hub.addr());
-    let c = Hub::new(&base);
+    let c = Hub::new(&base).expect("valid hub URL");
     let n = seats_of(preset);
     let timeout_ms = match mode {
         Mode::Answering => 10_000,

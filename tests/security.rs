@@ -17,7 +17,7 @@ use werewolf_client::{CreatedGame, Hub, RandomStrategy, Socket};
 use werewolf_server::RunningHub;
 
 fn client(hub: &RunningHub) -> Hub {
-    Hub::new(&format!("http://{}", hub.addr()))
+    Hub::new(&format!("http://{}", hub.addr())).expect("valid hub URL")
 }
 
 async fn http(hub: &RunningHub, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {

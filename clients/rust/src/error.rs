@@ -9,16 +9,29 @@ pub enum ClientError {
     #[error("http: {0}")]
     Http(#[from] reqwest::Error),
     /// The hub answered an HTTP call, or refused a WebSocket upgrade, with an error status.
-    #[error("hub refused ({status}): {body}")]
+    /// Shown on one line: `hub refused (403 Forbidden): <the hub's reason>`.
+    #[error("hub refused ({}): {reason}", status_line(*.status))]
     Refused {
         /// HTTP status.
         status: u16,
-        /// The hub's reason (a JSON `{"error": "..."}`).
-        body: String,
+        /// The hub's reason: the `error` field of its JSON body, else the body's text, else
+        /// the status text; always one line.
+        reason: String,
     },
-    /// WebSocket failure.
+    /// A hub URL this client cannot use.
+    #[error("bad hub URL `{url}`: {reason}")]
+    BadUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// TLS setup failed (an unreadable root certificate, a client that cannot be built).
+    #[error("tls: {0}")]
+    Tls(String),
+    /// WebSocket failure (a refused upgrade is [`ClientError::Refused`] instead).
     #[error("websocket: {0}")]
-    Ws(#[from] tokio_tungstenite::tungstenite::Error),
+    Ws(tokio_tungstenite::tungstenite::Error),
     /// The hub sent something that is not a protocol frame.
     #[error("unexpected frame: {0}")]
     Protocol(String),
@@ -62,5 +75,109 @@ fn reason_suffix(reason: &str) -> String {
         String::new()
     } else {
         format!(": {reason}")
+    }
+}
+
+impl From<tokio_tungstenite::tungstenite::Error> for ClientError {
+    /// A handshake the hub answered with an HTTP status becomes [`ClientError::Refused`].
+    fn from(error: tokio_tungstenite::tungstenite::Error) -> Self {
+        match error {
+            tokio_tungstenite::tungstenite::Error::Http(response) => ClientError::refused(
+                response.status().as_u16(),
+                response.body().as_deref().unwrap_or_default(),
+            ),
+            other => ClientError::Ws(other),
+        }
+    }
+}
+
+impl ClientError {
+    /// The refusal for an HTTP `status` with `body`: its reason is the JSON body's `error`
+    /// field, else the trimmed body text, else the status text, on one line.
+    pub fn refused(status: u16, body: &[u8]) -> ClientError {
+        ClientError::Refused {
+            status,
+            reason: refusal_reason(status, body),
+        }
+    }
+}
+
+/// Longest reason kept from a body that is not the hub's JSON (an HTML error page).
+const MAX_REASON_CHARS: usize = 300;
+
+fn refusal_reason(status: u16, body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let from_json = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned));
+    let reason = one_line(from_json.as_deref().unwrap_or(&text));
+    if !reason.is_empty() {
+        return if reason.chars().count() > MAX_REASON_CHARS {
+            let cut: String = reason.chars().take(MAX_REASON_CHARS).collect();
+            format!("{cut}…")
+        } else {
+            reason
+        };
+    }
+    reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("no reason given")
+        .to_owned()
+}
+
+/// Whitespace runs (newlines included) folded into single spaces, trimmed.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `403 Forbidden`, or the bare number for a status without a standard text.
+fn status_line(status: u16) -> String {
+    match reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+    {
+        Some(text) => format!("{status} {text}"),
+        None => status.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_is_one_line_with_status_and_reason() {
+        let cases: [(u16, &[u8], &str); 6] = [
+            (
+                403,
+                br#"{"error":"client_id is not this seat"}"#,
+                "hub refused (403 Forbidden): client_id is not this seat",
+            ),
+            (
+                404,
+                b"  no such\n game \n",
+                "hub refused (404 Not Found): no such game",
+            ),
+            (401, b"", "hub refused (401 Unauthorized): Unauthorized"),
+            (
+                409,
+                br#"{"error":"line one\nline two"}"#,
+                "hub refused (409 Conflict): line one line two",
+            ),
+            (
+                502,
+                b"<html>\n<body>Bad gateway</body>\n</html>",
+                "hub refused (502 Bad Gateway): <html> <body>Bad gateway</body> </html>",
+            ),
+            (599, br#"{"other":1}"#, r#"hub refused (599): {"other":1}"#),
+        ];
+        for (status, body, want) in cases {
+            let shown = ClientError::refused(status, body).to_string();
+            assert_eq!(shown, want);
+            assert!(!shown.contains('\n'));
+        }
+        let long = ClientError::refused(500, "x".repeat(5000).as_bytes()).to_string();
+        assert!(long.chars().count() < 400, "{long}");
     }
 }

@@ -58,7 +58,8 @@ struct Args {
     /// A tiny preset of the scenario (a few seconds), for CI; explicit flags still apply.
     #[arg(long)]
     smoke: bool,
-    /// Target a running hub (`ws://host:port` or `host:port`) instead of spawning one.
+    /// Target a running hub (`http://host:port`, `ws://host:port` or `host:port`) instead of
+    /// spawning one.
     #[arg(long)]
     url: Option<String>,
     /// With `--url`: the hub's PID, to read its RSS.
@@ -339,15 +340,32 @@ async fn run(args: &Args, target: &Target) -> Result<Report, loadgen::LoadError>
     }
 }
 
-/// `ws://host:port/...`, `http://host:port` or `host:port` → a socket address.
+/// `http://host:port`, `ws://host:port` (the client's URL forms: `werewolf_client::HubUrl`)
+/// or `host:port` → a socket address. The load generator speaks plain WebSocket only.
 fn resolve(url: &str) -> std::io::Result<SocketAddr> {
-    let rest = url
-        .split_once("://")
-        .map_or(url, |(_, rest)| rest)
-        .split('/')
-        .next()
-        .unwrap_or_default();
-    rest.to_socket_addrs()?
+    let (host, port) = if url.contains("://") {
+        let parsed = werewolf_client::HubUrl::parse(url).map_err(std::io::Error::other)?;
+        let http = parsed.http();
+        if http.scheme() != "http" {
+            return Err(std::io::Error::other(
+                "the load generator speaks plain ws:// only (no TLS)",
+            ));
+        }
+        let host = http.host_str().unwrap_or_default();
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        (host, http.port_or_known_default().unwrap_or(80))
+    } else {
+        let addr = url
+            .to_socket_addrs()?
+            .next()
+            .ok_or_else(|| std::io::Error::other("no address"))?;
+        return Ok(addr);
+    };
+    (host.as_str(), port)
+        .to_socket_addrs()?
         .next()
         .ok_or_else(|| std::io::Error::other("no address"))
 }
