@@ -6,19 +6,23 @@
 //! Replace `RandomStrategy` with your own `Strategy` (an LLM call goes in `decide`).
 //!
 //! The agent stays in the game when its connection drops: it reconnects with backoff and
-//! `last_seq` (see `werewolf_hub::client`), trying `--url` then each `--fallback-url`, and
+//! `last_seq` (see `werewolf_client`), trying `--url` then each `--fallback-url`, and
 //! stops with one line naming the reason on a close code or a refusal that says not to come
-//! back (e.g. `hub refused (401): {"error":"wrong or missing token for this seat"}`).
+//! back (e.g. `error: hub refused (401 Unauthorized): wrong or missing token for this seat`)
+//! and exit code 1.
+//!
+//! `--url` takes `http://`, `https://`, `ws://` or `wss://` (optional path prefix); a hub
+//! with a private CA is trusted with `WEREWOLF_CA_FILE=/path/to/ca.pem`.
 
 use clap::Parser;
 use std::process::ExitCode;
 use std::time::Duration;
-use werewolf_hub::client::{Hub, RandomStrategy, ReconnectPolicy};
+use werewolf_client::{ClientError, Hub, RandomStrategy, ReconnectPolicy};
 use werewolf_schemas::ServerMessage;
 
 #[derive(Debug, Parser)]
 struct Args {
-    /// Hub base URL.
+    /// Hub URL: http(s)://host:port or ws(s)://host:port, optional path prefix.
     #[arg(long, default_value = "http://127.0.0.1:8000")]
     url: String,
     /// Other URLs of the hub, tried in turn when the ones before cannot be reached.
@@ -47,24 +51,34 @@ struct Args {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
+    match run(&args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The hub of `--url` and `--fallback-url`, trusting `WEREWOLF_CA_FILE` when set.
+fn hub(args: &Args) -> Result<Hub, ClientError> {
     let policy = ReconnectPolicy {
         give_up_after: Some(Duration::from_secs_f64(args.give_up_after_s.max(0.0))),
         ..ReconnectPolicy::default()
     };
-    let mut hub = Hub::new(&args.url).with_reconnect(policy);
+    let mut hub = Hub::new(&args.url)?
+        .with_env_root_certificate()?
+        .with_reconnect(policy);
     for url in &args.fallback_url {
-        hub = hub.with_fallback(url);
+        hub = hub.with_fallback(url)?;
     }
-    let mut agent = match hub
+    Ok(hub)
+}
+
+async fn run(args: &Args) -> Result<(), ClientError> {
+    let mut agent = hub(args)?
         .connect_agent(&args.game, &args.player, &args.token)
-        .await
-    {
-        Ok(agent) => agent,
-        Err(e) => {
-            eprintln!("{}: {e}", args.player);
-            return ExitCode::FAILURE;
-        }
-    };
+        .await?;
     let verbose = args.verbose;
     let mut connections = 0;
     let played = agent
@@ -101,14 +115,7 @@ async fn main() -> ExitCode {
             stats.missed
         );
     }
-    match played {
-        Ok(over) => {
-            println!("game over: {:?} won on day {}", over.winner, over.day);
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("{}: {e}", args.player);
-            ExitCode::FAILURE
-        }
-    }
+    let over = played?;
+    println!("game over: {:?} won on day {}", over.winner, over.day);
+    Ok(())
 }

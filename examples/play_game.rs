@@ -5,15 +5,20 @@
 //! cargo run --release &                  # the hub
 //! cargo run --example play_game -- --url http://127.0.0.1:8000 --preset arena8
 //! ```
+//!
+//! `--url` takes `http://`, `https://`, `ws://` or `wss://` (optional path prefix); a hub
+//! with a private CA is trusted with `WEREWOLF_CA_FILE=/path/to/ca.pem`. Errors print as
+//! one line (`error: hub refused (401 Unauthorized): …`) and exit with code 1.
 
 use clap::Parser;
 use serde_json::json;
-use werewolf_hub::client::{Hub, RandomStrategy, next_frame};
+use std::process::ExitCode;
+use werewolf_client::{ClientError, Hub, RandomStrategy, next_frame};
 use werewolf_schemas::ServerMessage;
 
 #[derive(Debug, Parser)]
 struct Args {
-    /// Hub base URL.
+    /// Hub URL: http(s)://host:port or ws(s)://host:port, optional path prefix.
     #[arg(long, default_value = "http://127.0.0.1:8000")]
     url: String,
     /// Role preset.
@@ -31,9 +36,19 @@ struct Args {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> ExitCode {
     let args = Args::parse();
-    let mut hub = Hub::new(&args.url);
+    match run(&args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: &Args) -> Result<(), ClientError> {
+    let mut hub = Hub::new(&args.url)?.with_env_root_certificate()?;
     if let Some(t) = &args.admin_token {
         hub = hub.with_admin_token(t);
     }
@@ -107,7 +122,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     for b in bots {
-        b.await??;
+        b.await
+            .map_err(|e| ClientError::Closed(format!("a bot task failed: {e}")))??;
     }
     Ok(())
 }

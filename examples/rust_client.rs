@@ -4,16 +4,22 @@
 //! cargo run --example rust_client -- --id agent_alice --client-type agent --say "Bob is the wolf"
 //! cargo run --example rust_client -- --id ui_1            # a ui that prints the relay
 //! ```
+//!
+//! `--url` takes `http://`, `https://`, `ws://` or `wss://` (optional path prefix); a hub
+//! with a private CA is trusted with `WEREWOLF_CA_FILE=/path/to/ca.pem`. Errors print as
+//! one line (`error: hub refused (400 Bad Request): …`) and exit with code 1.
 
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
+use std::process::ExitCode;
 use tokio_tungstenite::tungstenite::Message;
+use werewolf_client::{ClientError, Hub};
 use werewolf_schemas::{ServerFrame, ServerMessage};
 
 #[derive(Debug, Parser)]
 struct Args {
-    /// Hub base URL.
+    /// Hub URL: http(s)://host:port or ws(s)://host:port, optional path prefix.
     #[arg(long, default_value = "ws://127.0.0.1:8000")]
     url: String,
     /// This client's id.
@@ -31,14 +37,22 @@ struct Args {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> ExitCode {
     let args = Args::parse();
-    let url = format!(
-        "{}/ws/{}?client_type={}",
-        args.url, args.id, args.client_type
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(&url).await?;
-    eprintln!("connected to {url}");
+    match run(&args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: &Args) -> Result<(), ClientError> {
+    let hub = Hub::new(&args.url)?.with_env_root_certificate()?;
+    let query = [("client_type", args.client_type.as_str())];
+    let mut ws = hub.connect_socket(&args.id, &query).await?;
+    eprintln!("connected to {}", hub.socket_url(&args.id, query));
     ws.send(Message::text(
         json!({"message_type": "ping", "client_id": args.id}).to_string(),
     ))

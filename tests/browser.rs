@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::time::Instant;
-use werewolf_hub::client::{
+use werewolf_client::{
     Agent, ClientError, CreatedGame, Decision, Hub, Knowledge, RandomStrategy, Strategy,
 };
 use werewolf_schemas::{
@@ -569,6 +569,7 @@ async fn create(hub: &RunningHub, preset: &str, seed: u64, action_timeout_ms: u6
         .map(|s| s.to_string())
         .collect();
     Hub::new(&http_base(hub))
+        .expect("valid hub URL")
         .create_game(&json!({
             "preset": preset,
             "seed": seed,
@@ -663,7 +664,7 @@ struct Bots {
 
 impl Bots {
     async fn seat(hub: &RunningHub, game: &CreatedGame, pace: Duration) -> Bots {
-        let client = Hub::new(&http_base(hub));
+        let client = Hub::new(&http_base(hub)).expect("valid hub URL");
         let over = Arc::new(AtomicBool::new(false));
         let mut tasks = Vec::new();
         for (i, s) in game.players.iter().enumerate() {

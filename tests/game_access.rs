@@ -8,11 +8,11 @@ use futures_util::SinkExt;
 use serde_json::{Value, json};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
-use werewolf_hub::client::{Hub, RandomStrategy, Socket, next_frame};
+use werewolf_client::{Hub, RandomStrategy, Socket, next_frame};
 use werewolf_server::RunningHub;
 
 fn client(hub: &RunningHub) -> Hub {
-    Hub::new(&format!("http://{}", hub.addr()))
+    Hub::new(&format!("http://{}", hub.addr())).expect("valid hub URL")
 }
 
 async fn http(
@@ -213,12 +213,12 @@ async fn admin_token_guards_game_creation() {
     }
 }
 
-type BotResult = Result<werewolf_schemas::GameOverBody, werewolf_hub::client::ClientError>;
+type BotResult = Result<werewolf_schemas::GameOverBody, werewolf_client::ClientError>;
 
 /// Seats a random bot on every seat from `skip` on; returns their tasks.
 async fn spawn_bots(
     c: &Hub,
-    game: &werewolf_hub::client::CreatedGame,
+    game: &werewolf_client::CreatedGame,
     skip: usize,
 ) -> Vec<tokio::task::JoinHandle<BotResult>> {
     let mut bots = Vec::new();
@@ -235,7 +235,7 @@ async fn spawn_bots(
 }
 
 /// Reads the agents' sockets in turn until one of them gets an `action_request`.
-async fn first_request(agents: &mut [werewolf_hub::client::Agent]) -> (usize, Value) {
+async fn first_request(agents: &mut [werewolf_client::Agent]) -> (usize, Value) {
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
         assert!(
@@ -255,7 +255,7 @@ async fn first_request(agents: &mut [werewolf_hub::client::Agent]) -> (usize, Va
     }
 }
 
-async fn named_game(hub: &RunningHub, extra: Value) -> werewolf_hub::client::CreatedGame {
+async fn named_game(hub: &RunningHub, extra: Value) -> werewolf_client::CreatedGame {
     let mut body = json!({"preset": "aiwolf5", "seed": 5, "players": ["A", "B", "C", "D", "E"], "talk_rounds": 1});
     for (k, v) in extra.as_object().expect("object") {
         body[k] = v.clone();

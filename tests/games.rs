@@ -8,11 +8,11 @@ use common::*;
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
-use werewolf_hub::client::{Hub, RandomStrategy, next_frame};
+use werewolf_client::{Hub, RandomStrategy, next_frame};
 use werewolf_server::RunningHub;
 
 fn client(hub: &RunningHub) -> Hub {
-    Hub::new(&format!("http://{}", hub.addr()))
+    Hub::new(&format!("http://{}", hub.addr())).expect("valid hub URL")
 }
 
 fn names(n: usize) -> Vec<String> {
@@ -44,7 +44,7 @@ struct GameRun {
 }
 
 /// Reads a viewer socket until `game_over`.
-async fn watch(mut ws: werewolf_hub::client::Socket) -> Vec<Value> {
+async fn watch(mut ws: werewolf_client::Socket) -> Vec<Value> {
     let mut frames = Vec::new();
     loop {
         let next = tokio::time::timeout(Duration::from_secs(60), next_frame(&mut ws))

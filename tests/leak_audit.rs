@@ -56,7 +56,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
-use werewolf_hub::client::{Agent, Hub, Knowledge, RandomStrategy, Socket, Strategy, next_frame};
+use werewolf_client::{Agent, Hub, Knowledge, RandomStrategy, Socket, Strategy, next_frame};
 use werewolf_schemas::{ActionKind, ResultKind, ResultValue, ServerMessage};
 
 /// Public viewers per game: a `ui` and an `observer` without the token.
@@ -371,7 +371,7 @@ async fn play(preset: &'static str, seed: u64, mode: Mode) -> Run {
     ])
     .await;
     let base = format!("http://{}", hub.addr());
-    let c = Hub::new(&base);
+    let c = Hub::new(&base).expect("valid hub URL");
     let n = seats_of(preset);
     let timeout_ms = match mode {
         Mode::Answering => 10_000,

@@ -13,11 +13,11 @@ use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
-use werewolf_hub::client::{CreatedGame, Hub, RandomStrategy, Socket};
+use werewolf_client::{CreatedGame, Hub, RandomStrategy, Socket};
 use werewolf_server::RunningHub;
 
 fn client(hub: &RunningHub) -> Hub {
-    Hub::new(&format!("http://{}", hub.addr()))
+    Hub::new(&format!("http://{}", hub.addr())).expect("valid hub URL")
 }
 
 async fn http(hub: &RunningHub, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {

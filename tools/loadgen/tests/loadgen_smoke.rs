@@ -1,9 +1,9 @@
 //! A tiny run of every load-generator scenario against an in-process hub: checks that each
 //! scenario works end to end and that every expected frame is delivered. No timing is
-//! asserted (the timed targets are measured with `examples/loadgen.rs`, see BENCHMARKS.md).
+//! asserted (the timed targets are measured with the `loadgen` binary, see BENCHMARKS.md).
 
-use werewolf_hub::loadgen::{
-    self, BurstOpts, ConnectOpts, GamesOpts, RelayOpts, Report, SlowOpts, Target,
+use werewolf_loadgen::{
+    self as loadgen, BurstOpts, ConnectOpts, GamesOpts, RelayOpts, Report, SlowOpts, Target,
 };
 use werewolf_server::{Config, RunningHub};
 

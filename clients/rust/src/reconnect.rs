@@ -3,14 +3,18 @@
 //! the hub's URLs in turn, `last_seq` in the URL).
 
 use super::connect::{hub_closed, parse_frame};
+use super::endpoint::with_query;
 use super::resume::{Answer, ResumeStats};
 use super::{ClientError, Socket, close_advice};
 use futures_util::{SinkExt, StreamExt};
 use rand::Rng;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio_tungstenite::Connector;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use url::Url;
 use werewolf_schemas::ServerFrame;
 
 /// How a dropped connection comes back: exponential backoff with jitter. Each wait is drawn
@@ -83,12 +87,13 @@ enum Lost {
 /// received (`last_seq`, request ids) and what was answered.
 #[derive(Debug)]
 pub(super) struct Session {
-    /// `ws://host:port` of each URL of the hub.
-    urls: Vec<String>,
+    /// `ws(s)://host:port/ws/{id}?client_type=...` on each URL of the hub, without
+    /// `last_seq`.
+    urls: Vec<Url>,
     /// The URL in use (or to try next).
     current: usize,
-    /// `/ws/{id}?client_type=...` without `last_seq`.
-    path: String,
+    /// The TLS configuration of `wss://` connections (plain `ws://` ones ignore it).
+    tls: Arc<rustls::ClientConfig>,
     /// Backoff and give-up rules.
     pub(super) policy: ReconnectPolicy,
     /// Highest `seq` received on the game stream.
@@ -118,11 +123,15 @@ pub(super) struct Session {
 }
 
 impl Session {
-    pub(super) fn new(urls: Vec<String>, path: String, policy: ReconnectPolicy) -> Self {
+    pub(super) fn new(
+        urls: Vec<Url>,
+        tls: Arc<rustls::ClientConfig>,
+        policy: ReconnectPolicy,
+    ) -> Self {
         Session {
             urls,
             current: 0,
-            path,
+            tls,
             policy,
             last_seq: None,
             epoch: 0,
@@ -140,23 +149,24 @@ impl Session {
     }
 
     /// The URL of attempt at `urls[index]`, with `last_seq` once a frame was received.
-    pub(super) fn url(&self, index: usize) -> String {
-        let mut url = format!("{}{}", self.urls[index], self.path);
-        if let Some(n) = self.last_seq {
-            url.push_str(&format!("&last_seq={n}"));
+    pub(super) fn url(&self, index: usize) -> Url {
+        let url = self.urls[index].clone();
+        match self.last_seq {
+            Some(n) => with_query(url, "last_seq", &n.to_string()),
+            None => url,
         }
-        url
     }
 
     /// One connection attempt to `urls[index]`.
     async fn open(&self, index: usize) -> Result<Socket, ClientError> {
         let url = self.url(index);
-        match tokio::time::timeout(
-            self.policy.connect_timeout,
-            tokio_tungstenite::connect_async(url),
-        )
-        .await
-        {
+        let connect = tokio_tungstenite::connect_async_tls_with_config(
+            url.as_str(),
+            None,
+            false,
+            Some(Connector::Rustls(self.tls.clone())),
+        );
+        match tokio::time::timeout(self.policy.connect_timeout, connect).await {
             Err(_) => Err(ClientError::Ws(tokio_tungstenite::tungstenite::Error::Io(
                 std::io::Error::new(
                     std::io::ErrorKind::TimedOut,
@@ -164,13 +174,7 @@ impl Session {
                 ),
             ))),
             Ok(Ok((ws, _))) => Ok(ws),
-            Ok(Err(tokio_tungstenite::tungstenite::Error::Http(response))) => {
-                Err(ClientError::Refused {
-                    status: response.status().as_u16(),
-                    body: String::from_utf8_lossy(response.body().as_deref().unwrap_or_default())
-                        .into_owned(),
-                })
-            }
+            // a refused upgrade becomes ClientError::Refused (see its From)
             Ok(Err(e)) => Err(e.into()),
         }
     }
@@ -296,7 +300,8 @@ fn retryable(error: &ClientError) -> bool {
     use tokio_tungstenite::tungstenite::Error as WsError;
     match error {
         ClientError::Refused { status, .. } => matches!(status, 408 | 425 | 429 | 500..=599),
-        ClientError::Ws(WsError::Url(_) | WsError::HttpFormat(_)) => false,
+        // a malformed URL or an untrusted certificate will not fix itself
+        ClientError::Ws(WsError::Url(_) | WsError::HttpFormat(_) | WsError::Tls(_)) => false,
         ClientError::Ws(_) | ClientError::Http(_) | ClientError::Closed(_) => true,
         _ => false,
     }

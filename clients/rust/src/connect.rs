@@ -1,4 +1,4 @@
-//! One connection to a hub: the socket type, URL forms, reading frames without reconnecting,
+//! One connection to a hub: the socket type, reading frames without reconnecting,
 //! and what a close code means.
 
 use super::ClientError;
@@ -11,27 +11,6 @@ use werewolf_schemas::ServerFrame;
 
 /// The WebSocket stream type of this client.
 pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-/// `http://host:port` from an `http`, `https`, `ws` or `wss` URL, without a trailing `/`.
-pub(super) fn http_base(base: &str) -> String {
-    let base = base.trim_end_matches('/');
-    if let Some(rest) = base.strip_prefix("ws://") {
-        format!("http://{rest}")
-    } else if let Some(rest) = base.strip_prefix("wss://") {
-        format!("https://{rest}")
-    } else {
-        base.to_owned()
-    }
-}
-
-/// The `ws://` (or `wss://`) form of an `http(s)://` base.
-pub(super) fn ws_of(base: &str) -> String {
-    if let Some(rest) = base.strip_prefix("https://") {
-        format!("wss://{rest}")
-    } else {
-        base.replacen("http://", "ws://", 1)
-    }
-}
 
 /// Reads the next protocol frame: its raw text and its typed form. `None` once the stream
 /// ended; a close frame is [`ClientError::HubClosed`]. Does not reconnect.

@@ -3,18 +3,20 @@
 //! By default it spawns the hub binary itself (`WS_HOST=127.0.0.1 WS_PORT=0`, the address
 //! read from the hub's `werewolf-hub listening on ADDR` line) so it knows the PID and can
 //! read the server's RSS; `--url` targets a running hub instead (RSS from `--server-pid`).
-//! The scenarios live in `werewolf_hub::loadgen`; this file parses flags, raises
-//! `RLIMIT_NOFILE` (the spawned hub inherits it) and runs one of them.
+//! The scenarios live in the `werewolf_loadgen` library; this file parses flags, raises
+//! `RLIMIT_NOFILE` (the spawned hub inherits it) and runs one of them. The hub binary is
+//! `--hub-bin`, by default `werewolf-hub` next to this executable (both are built into the
+//! same `target/release/`), else `target/release/werewolf-hub` under the current directory.
 //!
 //! ```text
-//! cargo build --release && cargo build --release --example loadgen
-//! target/release/examples/loadgen --scenario relay --clients 1000 --agents 4 --rate 400
-//! target/release/examples/loadgen --scenario relay --clients 1000 --agents 4 --rate 100
-//! target/release/examples/loadgen --scenario games --games 100 --observers 2
-//! target/release/examples/loadgen --scenario burst --games 1000 --preset aiwolf5 --observers 5
-//! target/release/examples/loadgen --scenario connect --clients 10000
-//! target/release/examples/loadgen --scenario slow --clients 1000 --rate 100 --slow-pct 5
-//! target/release/examples/loadgen --scenario relay --smoke      # any scenario, ~1 s
+//! cargo build --release --bin werewolf-hub -p werewolf-loadgen
+//! target/release/loadgen --scenario relay --clients 1000 --agents 4 --rate 400
+//! target/release/loadgen --scenario relay --clients 1000 --agents 4 --rate 100
+//! target/release/loadgen --scenario games --games 100 --observers 2
+//! target/release/loadgen --scenario burst --games 1000 --preset aiwolf5 --observers 5
+//! target/release/loadgen --scenario connect --clients 10000
+//! target/release/loadgen --scenario slow --clients 1000 --rate 100 --slow-pct 5
+//! target/release/loadgen --scenario relay --smoke      # any scenario, ~1 s
 //! ```
 //!
 //! Exit code: 0 when the report's `ok` holds (every expected frame delivered), 1 when not,
@@ -23,10 +25,12 @@
 use clap::{Parser, ValueEnum};
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
-use werewolf_hub::loadgen::{
-    self, BurstOpts, ConnectOpts, GamesOpts, RelayOpts, Report, SlowOpts, Target, raise_nofile,
+use werewolf_loadgen::{
+    self as loadgen, BurstOpts, ConnectOpts, GamesOpts, RelayOpts, Report, SlowOpts, Target,
+    raise_nofile,
 };
 
 /// Which scenario to run.
@@ -54,15 +58,17 @@ struct Args {
     /// A tiny preset of the scenario (a few seconds), for CI; explicit flags still apply.
     #[arg(long)]
     smoke: bool,
-    /// Target a running hub (`ws://host:port` or `host:port`) instead of spawning one.
+    /// Target a running hub (`http://host:port`, `ws://host:port` or `host:port`) instead of
+    /// spawning one.
     #[arg(long)]
     url: Option<String>,
     /// With `--url`: the hub's PID, to read its RSS.
     #[arg(long)]
     server_pid: Option<u32>,
-    /// The hub binary to spawn.
-    #[arg(long, default_value = "target/release/werewolf-hub")]
-    hub_bin: String,
+    /// The hub binary to spawn (default: `werewolf-hub` next to this executable, else
+    /// `target/release/werewolf-hub`).
+    #[arg(long)]
+    hub_bin: Option<PathBuf>,
     /// Extra environment for the spawned hub, `KEY=VALUE` (repeatable; overrides the
     /// loadgen's defaults `RUST_LOG=warn WS_RATE_PER_SEC=1000000 WS_RATE_BURST=1000000`).
     #[arg(long = "hub-env", value_name = "KEY=VALUE")]
@@ -149,7 +155,7 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         },
-        None => match spawn_hub(&args) {
+        None => match spawn_hub(&args, &hub_bin(&args)) {
             Ok(hub) => {
                 let target = Target {
                     addr: hub.addr,
@@ -160,7 +166,11 @@ fn main() -> ExitCode {
                 target
             }
             Err(e) => {
-                eprintln!("[loadgen] cannot spawn the hub `{}`: {e}", args.hub_bin);
+                eprintln!(
+                    "[loadgen] cannot spawn the hub `{}`: {e} (build it with `cargo build \
+                     --release --bin werewolf-hub`, or pass --hub-bin)",
+                    hub_bin(&args).display()
+                );
                 return ExitCode::from(2);
             }
         },
@@ -330,22 +340,52 @@ async fn run(args: &Args, target: &Target) -> Result<Report, loadgen::LoadError>
     }
 }
 
-/// `ws://host:port/...`, `http://host:port` or `host:port` → a socket address.
+/// `http://host:port`, `ws://host:port` (the client's URL forms: `werewolf_client::HubUrl`)
+/// or `host:port` → a socket address. The load generator speaks plain WebSocket only.
 fn resolve(url: &str) -> std::io::Result<SocketAddr> {
-    let rest = url
-        .split_once("://")
-        .map_or(url, |(_, rest)| rest)
-        .split('/')
-        .next()
-        .unwrap_or_default();
-    rest.to_socket_addrs()?
+    let (host, port) = if url.contains("://") {
+        let parsed = werewolf_client::HubUrl::parse(url).map_err(std::io::Error::other)?;
+        let http = parsed.http();
+        if http.scheme() != "http" {
+            return Err(std::io::Error::other(
+                "the load generator speaks plain ws:// only (no TLS)",
+            ));
+        }
+        let host = http.host_str().unwrap_or_default();
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        (host, http.port_or_known_default().unwrap_or(80))
+    } else {
+        let addr = url
+            .to_socket_addrs()?
+            .next()
+            .ok_or_else(|| std::io::Error::other("no address"))?;
+        return Ok(addr);
+    };
+    (host.as_str(), port)
+        .to_socket_addrs()?
         .next()
         .ok_or_else(|| std::io::Error::other("no address"))
 }
 
+/// The hub binary: `--hub-bin`, else `werewolf-hub` beside this executable (the same cargo
+/// target directory and profile), else `target/release/werewolf-hub`.
+fn hub_bin(args: &Args) -> PathBuf {
+    if let Some(bin) = &args.hub_bin {
+        return bin.clone();
+    }
+    let sibling = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.join("werewolf-hub")))
+        .filter(|p| p.is_file());
+    sibling.unwrap_or_else(|| PathBuf::from("target/release/werewolf-hub"))
+}
+
 /// Starts the hub on 127.0.0.1 with an ephemeral port and waits for its address line.
-fn spawn_hub(args: &Args) -> std::io::Result<SpawnedHub> {
-    let mut cmd = Command::new(&args.hub_bin);
+fn spawn_hub(args: &Args, bin: &std::path::Path) -> std::io::Result<SpawnedHub> {
+    let mut cmd = Command::new(bin);
     cmd.env("WS_HOST", "127.0.0.1")
         .env("WS_PORT", "0")
         .env("RUST_LOG", "warn")

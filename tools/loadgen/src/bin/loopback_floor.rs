@@ -1,7 +1,7 @@
 //! The machine's floor for a burst: how long one pre-serialized write to each of N loopback
 //! TCP sockets takes to reach N readers, with no hub, no WebSocket framing and no JSON.
 //!
-//! The `burst` scenario of `examples/loadgen` asks the hub to deliver one `phase_update`
+//! The `burst` scenario of the `loadgen` binary asks the hub to deliver one `phase_update`
 //! (plus the `game_state` and `action_request` that follow it, coalesced into one write) to
 //! each of 10,000 recipients. Whatever the hub does, each recipient costs at least one
 //! `send` into the kernel's TCP stack and one `recv` out of it, on the same cores as the
@@ -22,7 +22,7 @@
 //! "sender_threads":…,"send_ms":…,"last_delivery_ms":…,"p50_ms":…}`.
 //!
 //! ```sh
-//! cargo run --release --example loopback_floor -- --clients 10000 --bytes 1400 --runs 3
+//! cargo run --release -p werewolf-loadgen --bin loopback_floor -- --clients 10000 --bytes 1400 --runs 3
 //! ```
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -34,7 +34,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
 use tokio::io::AsyncReadExt;
-use werewolf_hub::loadgen::raise_nofile;
+use werewolf_loadgen::raise_nofile;
 
 /// Flags; the defaults mirror `loadgen --scenario burst --games 1000 --observers 5`.
 #[derive(Debug, Parser)]

@@ -241,14 +241,18 @@ mod tests {
     //! re-sent requests, lost answers). End-to-end tests: `tests/client_reconnect.rs`.
 
     use super::*;
-    use crate::client::ReconnectPolicy;
-    use crate::client::connect::parse_frame;
+    use crate::ReconnectPolicy;
+    use crate::connect::parse_frame;
     use serde_json::json;
 
     fn session() -> Session {
+        let url = crate::HubUrl::parse("ws://127.0.0.1:1").expect("valid URL");
         let mut s = Session::new(
-            vec!["ws://127.0.0.1:1".into()],
-            "/ws/p?client_type=agent&game_id=g&token=t".into(),
+            vec![url.socket(
+                "p",
+                [("client_type", "agent"), ("game_id", "g"), ("token", "t")],
+            )],
+            crate::tls::client_config(&[]).expect("TLS config"),
             ReconnectPolicy::default(),
         );
         s.connected();
@@ -317,14 +321,14 @@ mod tests {
     fn a_resumed_stream_is_delivered_once_and_in_full() {
         let mut s = session();
         assert_eq!(
-            s.url(0),
+            s.url(0).as_str(),
             "ws://127.0.0.1:1/ws/p?client_type=agent&game_id=g&token=t"
         );
         let first = [connection(Some(false)), state(0), death(1), death(2)];
         assert!(run(&mut s, &first).iter().all(|d| *d));
         assert_eq!(s.last_seq, Some(2));
         s.connected();
-        assert!(s.url(0).ends_with("&token=t&last_seq=2"));
+        assert!(s.url(0).as_str().ends_with("&token=t&last_seq=2"));
         let second = [connection(Some(true)), death(3), death(2), death(4)];
         assert_eq!(run(&mut s, &second), [true, true, false, true]);
         assert_eq!(s.stats.recovered, [Some(true)]);

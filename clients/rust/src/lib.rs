@@ -1,9 +1,35 @@
-//! A typed client for werewolf-hub: REST for games, WebSocket for agents and viewers.
+//! `werewolf-client`: a typed Rust client for werewolf-hub: REST for games, WebSocket for
+//! agents and viewers that reconnect by themselves, over plain or TLS connections.
+//!
+//! # Layout
+//!
+//! The crate is split by concern, one module per file; everything public is re-exported
+//! here:
+//!
+//! - `endpoint`: [`HubUrl`], the one URL form a hub is given in (`http`, `https`, `ws`,
+//!   `wss`, optional path prefix), and every REST and WebSocket URL built from it with the
+//!   `url` crate (ids and tokens percent-encoded).
+//! - `tls`: the rustls configuration (ring provider, public roots plus
+//!   [`Hub::with_root_certificate_pem`]) shared by REST and WebSocket; [`CA_FILE_ENV`].
+//! - `rest`: [`Hub`] (its URLs, the REST calls, connecting agents and viewers) and the REST
+//!   answers ([`CreatedGame`], [`SeatCredentials`]).
+//! - `connect`: one connection: the [`Socket`] type, [`next_frame`], and what a close code
+//!   means ([`close_advice`]).
+//! - `reconnect`: [`ReconnectPolicy`] and the session behind [`Agent`] and [`Viewer`] that
+//!   opens, loses and reopens connections (backoff, fallback URLs, `last_seq`, idle timeout).
+//! - `resume`: what the session received and answered: duplicate suppression, snapshots,
+//!   answers kept and re-sent, and the [`ResumeStats`] counting it.
+//! - `agent`: [`Agent`] and its play loop; `viewer`: [`Viewer`].
+//! - `strategy`: [`Strategy`], [`Decision`], [`Knowledge`] and the [`RandomStrategy`] bot.
+//! - `error`: [`ClientError`]; a refusal reads as one line, e.g.
+//!   `hub refused (403 Forbidden): <the hub's reason>`.
+//!
+//! # Example
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), werewolf_hub::client::ClientError> {
-//! use werewolf_hub::client::{Hub, RandomStrategy};
-//! let hub = Hub::new("http://127.0.0.1:8000");
+//! # async fn demo() -> Result<(), werewolf_client::ClientError> {
+//! use werewolf_client::{Hub, RandomStrategy};
+//! let hub = Hub::new("https://hub.example.org")?; // or http://127.0.0.1:8000, ws://, wss://
 //! let game = hub.create_game(&serde_json::json!({"preset": "arena8", "players":
 //!     ["A", "B", "C", "D", "E", "F", "G", "H"]})).await?;
 //! let seat = &game.players[0];
@@ -12,6 +38,10 @@
 //! println!("winner: {:?}", over.winner);
 //! # Ok(()) }
 //! ```
+//!
+//! A private deployment's CA (or a test's self-signed certificate) is trusted with
+//! [`Hub::with_root_certificate_pem`], or from the file named by `WEREWOLF_CA_FILE` with
+//! [`Hub::with_env_root_certificate`]; the examples do the latter.
 //!
 //! # Staying connected
 //!
@@ -37,34 +67,27 @@
 //!
 //! Reading `Agent::ws` directly (with [`next_frame`]) bypasses all of this.
 //!
-//! # Layout
-//!
-//! - `rest`: [`Hub`] (its URLs, the REST calls, connecting agents and viewers) and the REST
-//!   answers ([`CreatedGame`], [`SeatCredentials`]).
-//! - `connect`: one connection: the [`Socket`] type, URL forms, [`next_frame`], and what a
-//!   close code means ([`close_advice`]).
-//! - `reconnect`: [`ReconnectPolicy`] and the session behind [`Agent`] and [`Viewer`] that
-//!   opens, loses and reopens connections (backoff, fallback URLs, `last_seq`, idle timeout).
-//! - `resume`: what the session received and answered: duplicate suppression, snapshots,
-//!   answers kept and re-sent, and the [`ResumeStats`] counting it.
-//! - `agent`: [`Agent`] and its play loop; `viewer`: [`Viewer`].
-//! - `strategy`: [`Strategy`], [`Decision`], [`Knowledge`] and the [`RandomStrategy`] bot.
-//! - `error`: [`ClientError`].
+
+#![warn(missing_docs)]
 
 mod agent;
 mod connect;
+mod endpoint;
 mod error;
 mod reconnect;
 mod rest;
 mod resume;
 mod strategy;
+mod tls;
 mod viewer;
 
 pub use agent::Agent;
 pub use connect::{CloseAdvice, Socket, close_advice, next_frame};
+pub use endpoint::HubUrl;
 pub use error::ClientError;
 pub use reconnect::ReconnectPolicy;
 pub use rest::{CreatedGame, Hub, SeatCredentials};
 pub use resume::ResumeStats;
 pub use strategy::{Decision, Knowledge, RandomStrategy, Strategy};
+pub use tls::CA_FILE_ENV;
 pub use viewer::Viewer;

@@ -1,13 +1,15 @@
-//! Load generator for the hub: the scenarios of the performance issue, callable in-process.
+//! `werewolf-loadgen`: load generator for werewolf-hub, the scenarios of the performance
+//! issue, callable in-process. A tool beside the hub, not part of it.
 //!
 //! # Layout
 //! - This module holds every scenario as an `async fn` taking a [`Target`] (the hub's address,
 //!   optionally its PID for RSS) and the scenario's options, returning one [`Report`]:
 //!   [`relay`], [`games`], [`burst`], [`connect`], [`slow`]. Each options struct has a
-//!   `smoke()` preset that runs in about a second (used by `tests/loadgen_smoke.rs`).
-//! - `examples/loadgen.rs` is the command line: it parses flags, raises `RLIMIT_NOFILE`,
-//!   spawns the hub binary (or targets `--url`), runs one scenario and prints the report as
-//!   exactly one JSON line on stdout (progress goes to stderr).
+//!   `smoke()` preset that runs in about a second (used by `tests/loadgen_smoke.rs` of this
+//!   crate).
+//! - `src/bin/loadgen.rs` (the `loadgen` binary) is the command line: it parses flags,
+//!   raises `RLIMIT_NOFILE`, spawns the hub binary (or targets `--url`), runs one scenario
+//!   and prints the report as exactly one JSON line on stdout (progress goes to stderr).
 //! - Shared pieces, above the scenarios: WebSocket connect with small buffers
 //!   ([`ws_connect`]), a sharded HDR latency recorder, samplers of the server's RSS
 //!   ([`rss_kib`], `/proc/<pid>/status`), of CPU time ([`cpu_s`], to show how the two cores
@@ -44,7 +46,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use werewolf_schemas::{ResultValue, ServerFrame, ServerMessage};
 
-use crate::client::CreatedGame;
+use werewolf_client::CreatedGame;
 
 /// A client socket of the load generator.
 pub type Ws = WebSocketStream<TcpStream>;
