@@ -1,10 +1,15 @@
-//! Creates a game on a running hub, seats 8 bots over real sockets, prints what a spectator
-//! sees (the full view), and ends with the winner.
+//! Creates a game on a running hub and prints what a spectator sees (the full view) until
+//! the winner.
 //!
 //! ```text
 //! cargo run --release &                  # the hub
-//! cargo run --example play_game -- --url http://127.0.0.1:8000 --preset arena8
+//! cargo run --example play_game -- --preset arena8                 # 8 Rust bots over sockets
+//! cargo run --example play_game -- --preset arena8 --free-seats 1  # your agent against 7 bots
 //! ```
+//!
+//! With `--free-seats N` the hub's built-in bots play every other seat; the example prints,
+//! for each free seat, the command that connects an agent to it (Python kit or Rust
+//! `bot_agent`), then waits: the game starts when the last free seat's agent connects.
 //!
 //! `--url` takes `http://`, `https://`, `ws://` or `wss://` (optional path prefix); a hub
 //! with a private CA is trusted with `WEREWOLF_CA_FILE=/path/to/ca.pem`. Errors print as
@@ -30,6 +35,13 @@ struct Args {
     /// Request deadline in ms.
     #[arg(long, default_value_t = 5000)]
     action_timeout_ms: u64,
+    /// Leave this many seats for your own agents and let the hub's built-in bots play the
+    /// rest (absent: this example plays every seat with Rust bots over real sockets).
+    #[arg(long)]
+    free_seats: Option<usize>,
+    /// With `--free-seats`: how long the hub's bots wait before answering, in ms.
+    #[arg(long, default_value_t = 300)]
+    bot_delay_ms: u64,
     /// Admin token, for hubs started with HUB_ADMIN_TOKEN.
     #[arg(long, env = "HUB_ADMIN_TOKEN")]
     admin_token: Option<String>,
@@ -62,16 +74,18 @@ async fn run(args: &Args) -> Result<(), ClientError> {
         "Alice", "Bob", "Chloé", "Dmitri", "Eve", "Farid", "Gwen", "Hiro", "Ines", "Jun", "Kofi",
         "Lea", "Mo",
     ];
-    let game = hub
-        .create_game(
-            &json!({"preset": args.preset, "seed": args.seed, "players": &names[..seats],
-                             "action_timeout_ms": args.action_timeout_ms}),
-        )
-        .await?;
+    let mut body = json!({"preset": args.preset, "seed": args.seed, "players": &names[..seats],
+                          "action_timeout_ms": args.action_timeout_ms});
+    if let Some(free) = args.free_seats {
+        body["bots"] = json!(seats.saturating_sub(free));
+        body["bot_delay_ms"] = json!(args.bot_delay_ms);
+    }
+    let game = hub.create_game(&body).await?;
     println!(
-        "game {} created ({} seats)",
+        "game {} created ({} seats, {} played by the hub's bots)",
         game.game_id,
-        game.players.len()
+        seats,
+        game.bots.len()
     );
     let mut spectator = hub
         .connect_viewer(
@@ -82,7 +96,29 @@ async fn run(args: &Args) -> Result<(), ClientError> {
         )
         .await?;
     let mut bots = Vec::new();
-    for (i, seat) in game.players.iter().enumerate() {
+    if args.free_seats.is_some() {
+        for seat in &game.players {
+            let command = |kind: &str| {
+                seat.commands
+                    .as_ref()
+                    .and_then(|c| c[kind].as_str())
+                    .unwrap_or("(this hub prints no command)")
+                    .to_owned()
+            };
+            println!("free seat {} ({}): connect an agent with", seat.player_id, seat.name);
+            println!("  {}", command("python"));
+            println!("  {}", command("rust"));
+        }
+        if !game.players.is_empty() {
+            println!("waiting for the free seats' agents (the game starts when all are in)…");
+        }
+    }
+    let own_seats = if args.free_seats.is_some() {
+        &[][..]
+    } else {
+        &game.players[..]
+    };
+    for (i, seat) in own_seats.iter().enumerate() {
         let mut agent = hub
             .connect_agent(&game.game_id, &seat.player_id, &seat.token)
             .await?;
@@ -93,10 +129,11 @@ async fn run(args: &Args) -> Result<(), ClientError> {
         }));
     }
     let name_of = |id: &str| {
-        game.players
-            .iter()
-            .find(|p| p.player_id == id)
-            .map_or(id.to_owned(), |p| p.name.clone())
+        let seats = game.players.iter().map(|p| (&p.player_id, &p.name));
+        seats
+            .chain(game.bots.iter().map(|b| (&b.player_id, &b.name)))
+            .find(|(p, _)| *p == id)
+            .map_or(id.to_owned(), |(_, name)| name.clone())
     };
     while let Some((_, frame)) = next_frame(&mut spectator).await? {
         match frame.message {

@@ -86,7 +86,7 @@ pub use connect::{CloseAdvice, Socket, close_advice, next_frame};
 pub use endpoint::HubUrl;
 pub use error::ClientError;
 pub use reconnect::ReconnectPolicy;
-pub use rest::{CreatedGame, Hub, SeatCredentials};
+pub use rest::{BotSeat, CreatedGame, Hub, SeatCredentials};
 pub use resume::ResumeStats;
 pub use strategy::{Decision, Knowledge, RandomStrategy, Strategy};
 pub use tls::CA_FILE_ENV;

@@ -19,6 +19,22 @@ pub struct SeatCredentials {
     pub name: String,
     /// The seat's token.
     pub token: String,
+    /// How to connect an agent to the seat, from hubs that say it: `ws_url` and the
+    /// repository agents' command lines (`commands.python`, `commands.rust`).
+    #[serde(default)]
+    pub ws_url: Option<String>,
+    /// See `ws_url`.
+    #[serde(default)]
+    pub commands: Option<Value>,
+}
+
+/// A seat the hub's built-in bot plays.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BotSeat {
+    /// The seat's player id.
+    pub player_id: String,
+    /// The seat's name.
+    pub name: String,
 }
 
 /// `POST /games` answer.
@@ -26,8 +42,11 @@ pub struct SeatCredentials {
 pub struct CreatedGame {
     /// The game.
     pub game_id: String,
-    /// Named seats with their credentials.
+    /// Named seats a client plays, with their credentials (with `bots`: the free seats).
     pub players: Vec<SeatCredentials>,
+    /// Seats the hub's built-in bots play (`bots` / `bot_seats` in the request).
+    #[serde(default)]
+    pub bots: Vec<BotSeat>,
     /// Token for the full (observer) view.
     pub observer_token: String,
     /// The game's seed, from hubs that return it.
