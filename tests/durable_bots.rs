@@ -1,0 +1,132 @@
+//! Seats played by the hub's built-in bots survive a `kill -9` of the hub like any seat: a
+//! table of bots killed mid-game and restarted on the same data directory finishes the very
+//! game an uninterrupted hub plays from the same seed.
+
+mod common;
+
+use common::process::{HubProc, TempDir};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// How long a game may take, end to end (a deadline, not a measure).
+const GAME_LIMIT: Duration = Duration::from_secs(60);
+
+fn body(seed: u64) -> Value {
+    json!({"preset": "classic9", "bot_seats": [1, 2, 3, 4, 5, 6, 7, 8, 9], "seed": seed,
+           "bot_delay_ms": 25})
+}
+
+async fn create(addr: &str, seed: u64) -> (String, String) {
+    let (status, _, text) = common::http_raw(addr, "POST", "/games", Some(body(seed)), None).await;
+    assert_eq!(status, 201, "{text}");
+    let v: Value = serde_json::from_str(&text).expect("json");
+    (
+        v["game_id"].as_str().expect("gid").to_owned(),
+        v["observer_token"].as_str().expect("token").to_owned(),
+    )
+}
+
+/// The lines of a view of the game.
+async fn replay(addr: &str, gid: &str, view: &str, token: &str) -> Vec<String> {
+    let path = format!("/games/{gid}/events?view={view}&token={token}");
+    let (status, _, text) = common::http_raw(addr, "GET", &path, None, None).await;
+    assert_eq!(status, 200, "{path}: {text}");
+    text.lines().map(str::to_owned).collect()
+}
+
+async fn wait_until_over(addr: &str, gid: &str) {
+    let deadline = tokio::time::Instant::now() + GAME_LIMIT;
+    loop {
+        let (_, _, text) =
+            common::http_raw(addr, "GET", &format!("/games/{gid}"), None, None).await;
+        let v: Value = serde_json::from_str(&text).expect("json");
+        if v["winner"].is_string() {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never ended: {v}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// What the game was, without wall-clock facts (`timestamp`, `deadline`), the game id, and
+/// `presence` (none at a table of bots).
+fn content(lines: &[String], gid: &str) -> Vec<Value> {
+    fn strip(v: &mut Value) {
+        match v {
+            Value::Object(map) => {
+                map.remove("timestamp");
+                map.remove("deadline");
+                map.values_mut().for_each(strip);
+            }
+            Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    lines
+        .iter()
+        .map(|l| {
+            let mut v: Value = serde_json::from_str(&l.replace(gid, "GAME")).expect("json");
+            strip(&mut v);
+            v
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_table_of_bots_killed_mid_game_finishes_the_same_game() {
+    let seed = 2024;
+    let reference = HubProc::start("memory", None);
+    let (ref_gid, ref_token) = create(&reference.addr, seed).await;
+    wait_until_over(&reference.addr, &ref_gid).await;
+    let expected = content(
+        &replay(&reference.addr, &ref_gid, "full", &ref_token).await,
+        &ref_gid,
+    );
+    assert!(
+        expected.len() > 60,
+        "a real game: {} frames",
+        expected.len()
+    );
+
+    for kill_after in [10usize, expected.len() / 2] {
+        let dir = TempDir::new("bots");
+        let mut hub = HubProc::start("sqlite", Some(dir.path()));
+        let (gid, token) = create(&hub.addr, seed).await;
+        // Mid-game: once the public view has some frames, SIGKILL.
+        let deadline = tokio::time::Instant::now() + GAME_LIMIT;
+        loop {
+            let public = replay(&hub.addr, &gid, "public", "").await;
+            if public.len() >= kill_after / 2 {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the game did not move"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let before = replay(&hub.addr, &gid, "full", &token).await.len();
+        hub.kill9();
+        assert!(
+            before < expected.len(),
+            "killed before the end ({before} frames)"
+        );
+        let restarted = HubProc::start("sqlite", Some(dir.path()));
+        wait_until_over(&restarted.addr, &gid).await;
+        let got = content(&replay(&restarted.addr, &gid, "full", &token).await, &gid);
+        if got != expected {
+            let at = got
+                .iter()
+                .zip(&expected)
+                .position(|(a, b)| a != b)
+                .unwrap_or(got.len().min(expected.len()));
+            panic!(
+                "killed after {before} frames: the game differs at frame {at} ({} vs {}):\n  {}\n  {}",
+                got.len(),
+                expected.len(),
+                got.get(at).map(Value::to_string).unwrap_or_default(),
+                expected.get(at).map(Value::to_string).unwrap_or_default()
+            );
+        }
+    }
+}
