@@ -2,30 +2,102 @@
 
 mod simulate;
 
-use clap::{Parser, Subcommand};
+use clap::{Arg, ArgMatches, Parser, Subcommand};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 use werewolf_server::Config;
+use werewolf_server::config::SETTINGS;
 
 /// Game-event hub for multi-agent Werewolf.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version, about, args_conflicts_with_subcommands = true)]
 struct Cli {
-    /// What to run; without one, the hub serves (configured by WS_* environment variables).
+    /// What to run; without one, the hub serves.
     #[command(subcommand)]
     command: Option<Command>,
+    /// The hub's settings, when serving without the `serve` word.
+    #[command(flatten)]
+    serve: ServeArgs,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the hub (the default).
-    Serve,
+    /// Run the hub (the default). Every setting is a flag, an environment variable or a
+    /// key of the `--config` file; a flag wins over the environment, which wins over the file.
+    Serve(ServeArgs),
     /// Play full games in-process between random bots and print one JSON line of results.
     Simulate(simulate::SimulateArgs),
     /// Print every finished game of a durable store as one JSON line (config, seed,
     /// players and roles, winner, days, full event list); schema:
     /// `schemas/json/export_line.schema.json`.
     Export(ExportArgs),
+}
+
+/// The hub's settings as flags: one per environment variable of [`SETTINGS`], plus
+/// `--config`.
+#[derive(Debug, Clone, Default)]
+struct ServeArgs {
+    /// A TOML file of settings (keys: the variables in lower case, e.g. `ws_port = 9000`).
+    config: Option<PathBuf>,
+    /// Settings given as flags, by variable name.
+    flags: Vec<(String, String)>,
+}
+
+impl clap::FromArgMatches for ServeArgs {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let mut args = ServeArgs::default();
+        args.update_from_arg_matches(matches)?;
+        Ok(args)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        if let Some(path) = matches.get_one::<String>("HUB_CONFIG") {
+            self.config = Some(PathBuf::from(path));
+        }
+        for setting in SETTINGS {
+            // The environment is read by `Config::from_sources` itself; only flags here.
+            if matches.value_source(setting.var) == Some(clap::parser::ValueSource::CommandLine)
+                && let Some(v) = matches.get_one::<String>(setting.var)
+            {
+                self.flags.push((setting.var.to_owned(), v.clone()));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl clap::Args for ServeArgs {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        let defaults = Config::defaults();
+        let mut cmd = cmd.arg(
+            Arg::new("HUB_CONFIG")
+                .long("config")
+                .env("HUB_CONFIG")
+                .value_name("FILE")
+                .help("TOML file of settings (keys: the variables below in lower case)"),
+        );
+        for setting in SETTINGS {
+            let mut arg = Arg::new(setting.var)
+                .long(setting.flag)
+                .env(setting.var)
+                .value_name("VALUE")
+                .help(setting.help);
+            match defaults.get(setting.var).map(String::as_str) {
+                Some("") | None => {}
+                Some(default) => arg = arg.default_value(default.to_owned()),
+            }
+            if setting.var == "HUB_ADMIN_TOKEN" {
+                arg = arg.hide_env_values(true);
+            }
+            cmd = cmd.arg(arg);
+        }
+        cmd
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
 }
 
 /// Arguments of `export`.
@@ -45,7 +117,8 @@ const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(5);
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        None | Some(Command::Serve) => serve(),
+        None => serve(&cli.serve),
+        Some(Command::Serve(args)) => serve(&args),
         Some(Command::Simulate(args)) => simulate::run(&args),
         Some(Command::Export(args)) => export(&args),
     }
@@ -79,8 +152,12 @@ fn export(args: &ExportArgs) -> ExitCode {
     }
 }
 
-fn serve() -> ExitCode {
-    let config = match Config::from_env() {
+fn serve(args: &ServeArgs) -> ExitCode {
+    let config = match Config::from_sources(
+        args.config.as_deref(),
+        std::env::vars(),
+        args.flags.iter().cloned(),
+    ) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("werewolf-hub: {e}");
@@ -118,7 +195,7 @@ fn serve() -> ExitCode {
                 return ExitCode::from(2);
             }
             Err(e) => {
-                eprintln!("werewolf-hub: cannot listen: {e}");
+                eprintln!("werewolf-hub: {e}");
                 return ExitCode::FAILURE;
             }
         };

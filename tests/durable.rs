@@ -485,20 +485,21 @@ async fn play(
                 if players.inflight.is_some() {
                     continue;
                 }
-                if let Some(&(at, KillMode::WhenQuiet)) = plan.peek() {
-                    if players.answers >= at {
-                        kill_now = Some(KillMode::WhenQuiet);
-                    }
+                if let Some(&(at, KillMode::WhenQuiet)) = plan.peek()
+                    && players.answers >= at
+                {
+                    kill_now = Some(KillMode::WhenQuiet);
                 }
                 if kill_now.is_none() {
                     assert!(
                         players.answer_next(ctx).await,
                         "{ctx}: everything is quiet, the game is not over and nothing is pending"
                     );
-                    if let Some(&(at, mode)) = plan.peek() {
-                        if players.answers >= at && !matches!(mode, KillMode::WhenQuiet) {
-                            kill_now = Some(mode);
-                        }
+                    if let Some(&(at, mode)) = plan.peek()
+                        && players.answers >= at
+                        && !matches!(mode, KillMode::WhenQuiet)
+                    {
+                        kill_now = Some(mode);
                     }
                 }
             }

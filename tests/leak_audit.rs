@@ -195,12 +195,11 @@ async fn bot(mut agent: Agent, seed: u64, mode: Mode) -> BotLog {
                             last_result: last_result.as_ref(),
                         };
                         let mut frames = Vec::new();
-                        if request.action == ActionKind::Attack {
-                            if let Some(text) = strategy.whisper(&request, &knowledge) {
+                        if request.action == ActionKind::Attack
+                            && let Some(text) = strategy.whisper(&request, &knowledge) {
                                 frames.push(json!({"message_type": "agent_message",
                                     "channel": "wolves", "message_text": text}));
                             }
-                        }
                         frames.push(strategy.decide(&request, &knowledge).reply_to(&request));
                         let delay_ms = if night {
                             rng.random_range(NIGHT_DELAY_MS)
@@ -982,21 +981,22 @@ fn audit(run: &Run) -> (Vec<Finding>, Vec<usize>) {
             .collect();
         let live = pairs.iter().all(|(_, grew, public)| grew == public);
         let never = pairs.iter().all(|(_, grew, _)| *grew == 0);
-        if !live && !never {
-            if let Some((s, grew, public)) = pairs.iter().find(|(_, g, p)| g != p) {
-                let (from, to) = (label_at(base.start), label_at(s.start));
-                let span = if from == to {
-                    format!("within {to}")
-                } else {
-                    format!("from {from} to {to}")
-                };
-                let line = format!(
-                    "{to}: {FRAMES_DELIVERED} grew by {grew} {span} (between two quiet points), \
+        if !live
+            && !never
+            && let Some((s, grew, public)) = pairs.iter().find(|(_, g, p)| g != p)
+        {
+            let (from, to) = (label_at(base.start), label_at(s.start));
+            let span = if from == to {
+                format!("within {to}")
+            } else {
+                format!("from {from} to {to}")
+            };
+            let line = format!(
+                "{to}: {FRAMES_DELIVERED} grew by {grew} {span} (between two quiet points), \
                      while the public stream delivered {public} frames to the {VIEWERS} \
                      viewers — frames to or from seats must not be counted before the game ends"
-                );
-                a.find(format!("{FRAMES_DELIVERED} vs the public stream"), line);
-            }
+            );
+            a.find(format!("{FRAMES_DELIVERED} vs the public stream"), line);
         }
     }
 

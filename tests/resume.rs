@@ -322,10 +322,11 @@ impl Table {
                 );
                 continue;
             }
-            if v["message_type"] == "action_result" && v["result"] == "timed_out" {
-                if let Some(rid) = v["request_id"].as_str() {
-                    self.slots[slot].expired.insert(rid.to_owned());
-                }
+            if v["message_type"] == "action_result"
+                && v["result"] == "timed_out"
+                && let Some(rid) = v["request_id"].as_str()
+            {
+                self.slots[slot].expired.insert(rid.to_owned());
             }
             if let Some(seq) = v["seq"].as_u64() {
                 let s = &mut self.slots[slot];
@@ -369,10 +370,10 @@ impl Table {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             assert!(!left.is_zero(), "timed out waiting for {what}");
-            if let Some((slot, v)) = self.pump(left).await {
-                if pred(self, slot, &v) {
-                    return;
-                }
+            if let Some((slot, v)) = self.pump(left).await
+                && pred(self, slot, &v)
+            {
+                return;
             }
         }
     }

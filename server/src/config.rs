@@ -1,16 +1,19 @@
-//! Configuration from the environment (envy), with the seed's variable names.
+//! Configuration: the seed's environment variables, the same settings as command-line
+//! flags ([`SETTINGS`], used by the binary) and an optional TOML file. Precedence: flag, then
+//! environment, then file, then the default.
 
-use serde::Deserialize;
-use std::net::{IpAddr, SocketAddr};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 /// Hub settings. Every field is read from the upper-cased environment variable of the same
 /// name (`WS_PORT`, ...); anything unset takes the documented default, so the hub runs with
 /// no configuration at all.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct Config {
-    /// Interface to bind (`WS_HOST`, default `0.0.0.0`).
+    /// Interface to bind: an IP address or a host name (`WS_HOST`, default `0.0.0.0`).
     pub ws_host: String,
     /// TCP port (`WS_PORT`, default 8000; 0 picks a free port).
     pub ws_port: u16,
@@ -113,6 +116,167 @@ impl Default for Config {
     }
 }
 
+/// One setting: its environment variable, its command-line flag, what it does.
+#[derive(Debug, Clone, Copy)]
+pub struct Setting {
+    /// The environment variable (and, lower-cased, the config file key).
+    pub var: &'static str,
+    /// The long flag, without `--`.
+    pub flag: &'static str,
+    /// One line for `--help`.
+    pub help: &'static str,
+}
+
+const fn setting(var: &'static str, flag: &'static str, help: &'static str) -> Setting {
+    Setting { var, flag, help }
+}
+
+/// Every setting of [`Config`], in `--help` order.
+pub const SETTINGS: &[Setting] = &[
+    setting(
+        "WS_HOST",
+        "host",
+        "interface to bind: an IP address or a host name",
+    ),
+    setting("WS_PORT", "port", "TCP port (0 picks a free one)"),
+    setting(
+        "WS_TIMEOUT",
+        "timeout",
+        "seconds of client silence before close 4002",
+    ),
+    setting(
+        "WS_PING_INTERVAL",
+        "ping-interval",
+        "seconds between server pings",
+    ),
+    setting(
+        "WS_MAX_MESSAGE_BYTES",
+        "max-message-bytes",
+        "largest inbound message; larger closes with 1009",
+    ),
+    setting(
+        "WS_SEND_QUEUE",
+        "send-queue",
+        "frames queued per client before close 4001 (slow consumer)",
+    ),
+    setting(
+        "WS_RATE_PER_SEC",
+        "rate-per-sec",
+        "sustained inbound frames per second per connection",
+    ),
+    setting(
+        "WS_RATE_BURST",
+        "rate-burst",
+        "inbound burst above the sustained rate",
+    ),
+    setting(
+        "WS_RATE_STRIKES",
+        "rate-strikes",
+        "rate-limited frames in 10 s before close 1008",
+    ),
+    setting(
+        "WS_READ_BUFFER",
+        "read-buffer",
+        "WebSocket read buffer per connection, bytes",
+    ),
+    setting(
+        "WS_WRITE_BUFFER",
+        "write-buffer",
+        "bytes buffered before a write reaches the socket",
+    ),
+    setting("WS_BACKLOG", "backlog", "listen backlog"),
+    setting(
+        "WS_SOCKET_SNDBUF",
+        "socket-sndbuf",
+        "kernel send buffer per socket, bytes (0: OS default)",
+    ),
+    setting(
+        "GAME_RETENTION_S",
+        "game-retention-s",
+        "seconds a finished game stays listed and watchable",
+    ),
+    setting(
+        "WS_SHUTDOWN_GRACE_MS",
+        "shutdown-grace-ms",
+        "ms shutdown waits for sockets to take their 1001",
+    ),
+    setting(
+        "HUB_ADMIN_TOKEN",
+        "admin-token",
+        "Bearer token required to create and start games (unset: open)",
+    ),
+    setting(
+        "HTTP_HEADER_TIMEOUT_S",
+        "header-timeout-s",
+        "seconds an HTTP request gets to send its headers",
+    ),
+    setting(
+        "WS_MAX_CONNECTIONS",
+        "max-connections",
+        "most live WebSocket connections (more: 503)",
+    ),
+    setting(
+        "GAME_ABANDON_S",
+        "game-abandon-s",
+        "seconds a running game may have every client seat offline",
+    ),
+    setting(
+        "HUB_STORE",
+        "store",
+        "where games are logged: sqlite (durable) or memory",
+    ),
+    setting("HUB_DATA_DIR", "data-dir", "directory of the durable store"),
+    setting(
+        "HUB_STORE_SYNC",
+        "store-sync",
+        "normal (survives kill -9) or full (fsync: survives power loss)",
+    ),
+    setting(
+        "HUB_STORE_CHECKPOINT_MS",
+        "store-checkpoint-ms",
+        "ms between WAL checkpoints (0: only at shutdown)",
+    ),
+    setting(
+        "WS_ECHO",
+        "echo",
+        "serve GET /echo, a WebSocket echo peer for conformance suites",
+    ),
+];
+
+/// The settings of a TOML file, by variable name. Unknown keys and non-scalar values are
+/// refused, naming the key.
+fn read_toml(path: &std::path::Path) -> Result<Vec<(String, String)>, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError(format!("config file {}: {e}", path.display())))?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e| ConfigError(format!("config file {}: {e}", path.display())))?;
+    let mut vars = Vec::new();
+    for (key, value) in table {
+        let var = key.to_uppercase();
+        if !SETTINGS.iter().any(|s| s.var == var) {
+            return Err(ConfigError(format!(
+                "config file {}: unknown setting `{key}` (settings: the variables of `--help` in lower case, e.g. ws_port)",
+                path.display()
+            )));
+        }
+        let text = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Float(f) => f.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            _ => {
+                return Err(ConfigError(format!(
+                    "config file {}: `{key}` must be a string, number or boolean",
+                    path.display()
+                )));
+            }
+        };
+        vars.push((var, text));
+    }
+    Ok(vars)
+}
+
 /// A configuration that cannot be used; the message names the variable.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid configuration: {0}")]
@@ -128,18 +292,68 @@ impl Config {
     pub fn from_vars<I: IntoIterator<Item = (String, String)>>(
         vars: I,
     ) -> Result<Config, ConfigError> {
-        let config: Config = envy::from_iter(vars).map_err(|e| ConfigError(e.to_string()))?;
+        let mut config: Config = envy::from_iter(vars).map_err(|e| ConfigError(e.to_string()))?;
+        // A token pasted with a trailing newline or space would never match a Bearer header.
+        if let Some(token) = &mut config.hub_admin_token {
+            *token = token.trim().to_owned();
+        }
         config.validate()?;
         Ok(config)
+    }
+
+    /// Reads the settings from, in rising precedence: the TOML file `file` (keys are the
+    /// settings' names in lower case: `ws_port = 9000`), the variables `env` (the process
+    /// environment), and `overrides` (command-line flags, by variable name).
+    pub fn from_sources(
+        file: Option<&std::path::Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+        overrides: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut vars: BTreeMap<String, String> = BTreeMap::new();
+        if let Some(path) = file {
+            vars.extend(read_toml(path)?);
+        }
+        let known = |k: &str| SETTINGS.iter().any(|s| s.var == k);
+        vars.extend(env.into_iter().filter(|(k, _)| known(k)));
+        vars.extend(overrides);
+        Self::from_vars(vars)
+    }
+
+    /// Every setting's default, by variable name, as text (for `--help`).
+    pub fn defaults() -> BTreeMap<String, String> {
+        let value = serde_json::to_value(Config::default()).unwrap_or_default();
+        value
+            .as_object()
+            .map(|map| {
+                map.iter()
+                    .map(|(k, v)| {
+                        let text = match v {
+                            serde_json::Value::String(s) => s.clone(),
+                            serde_json::Value::Null => String::new(),
+                            other => other.to_string(),
+                        };
+                        (k.to_uppercase(), text)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Checks ranges that types alone do not express.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let fail = |var: &str, why: &str| Err(ConfigError(format!("{var} {why}")));
-        if self.ws_host.parse::<IpAddr>().is_err() {
+        let host_ok = !self.ws_host.is_empty()
+            && self
+                .ws_host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:_[]%".contains(c));
+        if !host_ok {
             return fail(
                 "WS_HOST",
-                &format!("must be an IP address, got '{}'", self.ws_host),
+                &format!(
+                    "must be an IP address or a host name, got '{}'",
+                    self.ws_host
+                ),
             );
         }
         if self.ws_timeout == 0 {
@@ -163,12 +377,16 @@ impl Config {
         if self.ws_rate_strikes == 0 {
             return fail("WS_RATE_STRIKES", "must be at least 1");
         }
-        if self
-            .hub_admin_token
-            .as_deref()
-            .is_some_and(|t| t.trim().len() < 8)
-        {
-            return fail("HUB_ADMIN_TOKEN", "must be at least 8 characters when set");
+        if let Some(token) = self.hub_admin_token.as_deref() {
+            if token.chars().count() < 8 {
+                return fail("HUB_ADMIN_TOKEN", "must be at least 8 characters when set");
+            }
+            if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return fail(
+                    "HUB_ADMIN_TOKEN",
+                    "must not contain spaces or control characters (a Bearer token is one word)",
+                );
+            }
         }
         if self.game_retention_s == 0 {
             return fail("GAME_RETENTION_S", "must be at least 1 (seconds)");
@@ -212,13 +430,26 @@ impl Config {
         Ok(())
     }
 
-    /// The address to bind.
-    pub fn bind_addr(&self) -> SocketAddr {
-        let ip = self
-            .ws_host
-            .parse::<IpAddr>()
-            .unwrap_or(IpAddr::from([0, 0, 0, 0]));
-        SocketAddr::new(ip, self.ws_port)
+    /// The address to bind: `WS_HOST` (resolved when it is a name) and `WS_PORT`. The error
+    /// names the setting.
+    pub fn bind_addr(&self) -> std::io::Result<SocketAddr> {
+        let host = self.ws_host.trim_start_matches('[').trim_end_matches(']');
+        (host, self.ws_port)
+            .to_socket_addrs()
+            .and_then(|mut addrs| {
+                addrs
+                    .next()
+                    .ok_or_else(|| std::io::Error::other("no address"))
+            })
+            .map_err(|e| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!(
+                        "WS_HOST '{}' (--host) does not resolve to an address: {e}",
+                        self.ws_host
+                    ),
+                )
+            })
     }
 
     /// Silence allowed before a heartbeat close.
@@ -294,7 +525,10 @@ mod tests {
             ("WS_TIMEOUT", "30"),
         ]))
         .expect("valid");
-        assert_eq!(c.bind_addr().to_string(), "127.0.0.1:9000");
+        assert_eq!(
+            c.bind_addr().expect("resolves").to_string(),
+            "127.0.0.1:9000"
+        );
         assert_eq!(c.ws_timeout, 30);
     }
 
@@ -304,7 +538,7 @@ mod tests {
             ("WS_PORT", "abc"),
             ("WS_PORT", "70000"),
             ("WS_TIMEOUT", "0"),
-            ("WS_HOST", "not-an-ip"),
+            ("WS_HOST", "not an ip!"),
             ("WS_RATE_PER_SEC", "-1"),
             ("WS_SEND_QUEUE", "0"),
         ] {

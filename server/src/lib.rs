@@ -57,7 +57,7 @@ pub use state::AppState;
 use std::net::SocketAddr;
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::task::JoinHandle;
-use tracing::{info, warn};
+use tracing::warn;
 
 /// A hub that is accepting connections.
 #[derive(Debug)]
@@ -116,21 +116,29 @@ pub async fn start(config: Config) -> std::io::Result<RunningHub> {
             }
         }
     });
-    info!(%addr, "listening");
     Ok(RunningHub { addr, state, join })
 }
 
 /// Binds with the configured backlog (`TcpListener::bind` always asks for 1024 at most).
+/// A failure names the address and the settings that chose it.
 fn listen(config: &Config) -> std::io::Result<TcpListener> {
-    let addr = config.bind_addr();
-    let socket = if addr.is_ipv4() {
-        TcpSocket::new_v4()?
-    } else {
-        TcpSocket::new_v6()?
+    let addr = config.bind_addr()?;
+    let bind = || -> std::io::Result<TcpListener> {
+        let socket = if addr.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        socket.set_reuseaddr(true)?;
+        socket.bind(addr)?;
+        socket.listen(config.ws_backlog)
     };
-    socket.set_reuseaddr(true)?;
-    socket.bind(addr)?;
-    socket.listen(config.ws_backlog)
+    bind().map_err(|e| {
+        std::io::Error::new(
+            e.kind(),
+            format!("cannot listen on {addr} (WS_HOST / WS_PORT, --host / --port): {e}"),
+        )
+    })
 }
 
 impl RunningHub {

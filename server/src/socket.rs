@@ -164,14 +164,14 @@ pub async fn run(
         }
 
         let reason = entry.control.reason();
-        if let Some(r) = reason {
-            if r == CloseReason::HeartbeatTimeout {
-                state
-                    .manager
-                    .counters()
-                    .heartbeat_timeouts
-                    .fetch_add(1, Ordering::Relaxed);
-            }
+        if let Some(r) = reason
+            && r == CloseReason::HeartbeatTimeout
+        {
+            state
+                .manager
+                .counters()
+                .heartbeat_timeouts
+                .fetch_add(1, Ordering::Relaxed);
         }
         let why = reason.map(CloseReason::text).unwrap_or(left);
         state.manager.disconnect(&entry, why);
@@ -377,19 +377,19 @@ impl<'a> Reader<'a> {
     /// Routes one well-formed frame.
     fn on_frame(&mut self, frame: ClientFrame) {
         let kind = frame.message.message_type();
-        if let Some(claimed) = frame.client_id.as_deref() {
-            if claimed != &*self.entry.id {
-                self.reply_error(
-                    ErrorCode::ClientIdMismatch,
-                    format!(
-                        "client_id `{claimed}` does not match this connection (`{}`)",
-                        self.entry.id
-                    ),
-                    Some(kind.to_owned()),
-                    None,
-                );
-                return;
-            }
+        if let Some(claimed) = frame.client_id.as_deref()
+            && claimed != &*self.entry.id
+        {
+            self.reply_error(
+                ErrorCode::ClientIdMismatch,
+                format!(
+                    "client_id `{claimed}` does not match this connection (`{}`)",
+                    self.entry.id
+                ),
+                Some(kind.to_owned()),
+                None,
+            );
+            return;
         }
         if !frame.message.allowed_for(self.entry.client_type) {
             self.reply_error(

@@ -43,10 +43,10 @@ impl Drop for TempDir {
 
 pub fn make_writable(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
-    if let Ok(meta) = std::fs::metadata(path) {
-        if meta.is_dir() {
-            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755));
-        }
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.is_dir()
+    {
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755));
     }
 }
 

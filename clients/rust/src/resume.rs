@@ -170,15 +170,15 @@ impl Session {
                     self.answers.remove(id);
                     return self.duplicate();
                 }
-                if error.code == ErrorCode::GameBusy {
-                    if let Some(answer) = self.answers.get(id) {
-                        self.stats.answers_resent += 1;
-                        return Admission {
-                            deliver: true,
-                            send: vec![answer.text.clone()],
-                            pause: BUSY_RETRY,
-                        };
-                    }
+                if error.code == ErrorCode::GameBusy
+                    && let Some(answer) = self.answers.get(id)
+                {
+                    self.stats.answers_resent += 1;
+                    return Admission {
+                        deliver: true,
+                        send: vec![answer.text.clone()],
+                        pause: BUSY_RETRY,
+                    };
                 }
                 return Admission::deliver();
             }
@@ -223,11 +223,11 @@ impl Session {
             _ if self.seen_seq(seq) => self.duplicate(),
             message => {
                 self.advance(seq);
-                if let ServerMessage::ActionResult(result) = message {
-                    if let Some(id) = &result.request_id {
-                        self.answers.remove(id);
-                        self.closed.insert(id.clone());
-                    }
+                if let ServerMessage::ActionResult(result) = message
+                    && let Some(id) = &result.request_id
+                {
+                    self.answers.remove(id);
+                    self.closed.insert(id.clone());
                 }
                 Admission::deliver()
             }

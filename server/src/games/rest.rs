@@ -201,13 +201,13 @@ async fn list(
         Err(rejection) => return error(StatusCode::BAD_REQUEST, rejection.body_text()),
     };
     let status = query.status.as_deref().filter(|s| !s.is_empty());
-    if let Some(s) = status {
-        if !matches!(s, "lobby" | "running" | "finished") {
-            return error(
-                StatusCode::BAD_REQUEST,
-                format!("status must be lobby, running or finished, got `{s}`"),
-            );
-        }
+    if let Some(s) = status
+        && !matches!(s, "lobby" | "running" | "finished")
+    {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("status must be lobby, running or finished, got `{s}`"),
+        );
     }
     let mut games: Vec<GameSummary> = state
         .games
@@ -295,10 +295,8 @@ async fn show(
 /// seed deals the roles).
 fn public_spec(spec: &serde_json::Value, over: bool) -> serde_json::Value {
     let mut spec = spec.clone();
-    if !over {
-        if let Some(config) = spec.get_mut("config").and_then(|c| c.as_object_mut()) {
-            config.remove("seed");
-        }
+    if !over && let Some(config) = spec.get_mut("config").and_then(|c| c.as_object_mut()) {
+        config.remove("seed");
     }
     spec
 }

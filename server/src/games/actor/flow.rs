@@ -139,10 +139,10 @@ impl GameActor {
         for output in outputs {
             match output {
                 Output::Event(event) => {
-                    if let EventKind::RequestTimedOut { seat, .. } = &event.kind {
-                        if let Some(s) = self.shared.seats_mut().get_mut(seat.index()) {
-                            s.timeouts += 1;
-                        }
+                    if let EventKind::RequestTimedOut { seat, .. } = &event.kind
+                        && let Some(s) = self.shared.seats_mut().get_mut(seat.index())
+                    {
+                        s.timeouts += 1;
                     }
                     if matches!(
                         event.kind,

@@ -85,10 +85,12 @@ impl GameActor {
                     self.resend_requests(seat, &entry);
                 }
                 self.set_presence(seat, true);
-                if self.spec.auto_start && self.game.is_none() && self.all_seated_and_connected() {
-                    if let Err(e) = self.start(false) {
-                        debug!(error = %e, "auto start failed");
-                    }
+                if self.spec.auto_start
+                    && self.game.is_none()
+                    && self.all_seated_and_connected()
+                    && let Err(e) = self.start(false)
+                {
+                    debug!(error = %e, "auto start failed");
                 }
             }
             Member::Public => {
