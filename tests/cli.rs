@@ -179,3 +179,46 @@ async fn an_admin_token_with_a_stray_space_still_matches() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("HUB_ADMIN_TOKEN"), "{stderr}");
 }
+
+/// A game leaves INFO lines with its `game_id` for each milestone; a refused request logs
+/// its reason.
+#[tokio::test]
+async fn a_game_logs_its_milestones_with_its_id() {
+    let hub = common::process::HubProc::start("memory", None);
+    let body = serde_json::json!({"preset": "aiwolf5", "bots": 5, "seed": 3});
+    let (status, _, text) = common::http_raw(&hub.addr, "POST", "/games", Some(body), None).await;
+    assert_eq!(status, 201, "{text}");
+    let gid = serde_json::from_str::<serde_json::Value>(&text).expect("json")["game_id"]
+        .as_str()
+        .expect("gid")
+        .to_owned();
+    let (status, _, _) = common::http_raw(&hub.addr, "GET", "/games/nope", None, None).await;
+    assert_eq!(status, 404);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let log = hub.stderr();
+        let mine = |what: &str| {
+            log.iter()
+                .any(|l| l.contains(what) && l.contains(gid.as_str()))
+        };
+        if [
+            "game created",
+            "game started",
+            "phase",
+            "death",
+            "game over",
+        ]
+        .iter()
+        .all(|w| mine(w))
+        {
+            assert!(
+                log.iter()
+                    .any(|l| l.contains("request refused") && l.contains("404")),
+                "{log:#?}"
+            );
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{log:#?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -104,6 +104,7 @@ struct WsParams {
 
 /// A refusal before the upgrade: status plus a JSON reason.
 fn refuse(status: StatusCode, reason: String) -> Response {
+    tracing::info!(status = status.as_u16(), reason = %reason, "upgrade refused");
     (status, Json(json!({ "error": reason }))).into_response()
 }
 

@@ -293,6 +293,12 @@ impl GameRegistry {
         self.store.append(batch).wait().await?;
         let config = meta.spec.clone();
         let seed = spec.config.seed;
+        info!(
+            game_id = %game_id,
+            seats = spec.player_count,
+            bots = spec.bot_seats().len(),
+            "game created"
+        );
         self.spawn(meta, seats, spec, None, links);
         Ok(CreatedGame {
             game_id,

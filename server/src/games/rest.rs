@@ -29,7 +29,9 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn error(status: StatusCode, reason: impl Into<String>) -> Response {
-    (status, Json(json!({ "error": reason.into() }))).into_response()
+    let reason = reason.into();
+    tracing::info!(status = status.as_u16(), reason = %reason, "request refused");
+    (status, Json(json!({ "error": reason }))).into_response()
 }
 
 /// Checks `Authorization: Bearer <HUB_ADMIN_TOKEN>` when an admin token is configured.

@@ -153,6 +153,7 @@ impl GameActor {
                     if self.replaying {
                         continue;
                     }
+                    self.log_event(&event.kind);
                     let Some((mut message, client_id)) = wire::event_message(
                         &self.shared.id,
                         &self.names,
@@ -277,6 +278,24 @@ impl GameActor {
 
     /// Closes every connection still attached to the game (the caller removes it from the
     /// registry).
+    /// One INFO line (in the game's span, so with its `game_id`) per milestone: phases,
+    /// deaths, expired requests, the end. Operator logs: they may name roles and causes.
+    fn log_event(&self, kind: &EventKind) {
+        match kind {
+            EventKind::PhaseChanged { phase, day, .. } => info!(?phase, day, "phase"),
+            EventKind::Died { seat, cause } => {
+                info!(player_id = %self.names.id(*seat), ?cause, "death")
+            }
+            EventKind::RequestTimedOut { seat, kind, .. } => info!(
+                player_id = %self.names.id(*seat),
+                action = kind.name(),
+                "request timed out"
+            ),
+            EventKind::GameOver { winner, day, .. } => info!(?winner, day, "game over"),
+            _ => {}
+        }
+    }
+
     pub(super) fn retire(&mut self) {
         info!("finished game retired");
         let attached = self
