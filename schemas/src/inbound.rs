@@ -247,10 +247,14 @@ struct Head<'a> {
 pub fn parse_client_frame(text: &str) -> Result<ClientFrame, InboundError> {
     let head: Head<'_> = serde_json::from_str(text).map_err(|e| match e.classify() {
         serde_json::error::Category::Data => {
-            if text.trim_start().starts_with('{') {
-                InboundError::MissingMessageType
-            } else {
+            if !text.trim_start().starts_with('{') {
                 InboundError::MalformedJson("expected a JSON object".to_owned())
+            } else if let Err(syntax) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
+                // A non-string `message_type` stops the read before the rest of the text is
+                // seen: `{"message_type":5,` is still malformed JSON first.
+                InboundError::MalformedJson(syntax.to_string())
+            } else {
+                InboundError::MissingMessageType
             }
         }
         _ => InboundError::MalformedJson(e.to_string()),
@@ -317,6 +321,7 @@ mod tests {
             ("[1,2]", ErrorCode::MalformedJson, None),
             ("\"ping\"", ErrorCode::MalformedJson, None),
             ("{}", ErrorCode::MissingMessageType, None),
+            (r#"{"message_type":5,"#, ErrorCode::MalformedJson, None),
             (r#"{"message_type":5}"#, ErrorCode::MissingMessageType, None),
             (
                 r#"{"message_type":"dance"}"#,
