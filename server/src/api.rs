@@ -191,6 +191,8 @@ pub trait Doc {
     fn json<T: JsonSchema>(self, status: u16, description: &str) -> Self;
     /// An answer that is not JSON: text in one of these media types.
     fn text(self, status: u16, description: &str, media: &[&str]) -> Self;
+    /// A success answer that is a JSON document of its own media type (any object).
+    fn document(self, status: u16, description: &str, media: &str) -> Self;
     /// The answer with this status may also come as text in this media type.
     fn or_text(self, status: u16, media: &str) -> Self;
     /// Needs the admin token when the hub has one (401 otherwise).
@@ -237,6 +239,24 @@ impl Doc for TransformOperation<'_> {
                 .iter()
                 .map(|m| ((*m).to_owned(), string_media()))
                 .collect(),
+            ..ApiResponse::default()
+        };
+        put_response(self.inner_mut(), status, response);
+        self
+    }
+
+    fn document(mut self, status: u16, description: &str, media: &str) -> Self {
+        let object = MediaType {
+            schema: Some(SchemaObject {
+                json_schema: json_schema!({ "type": "object" }),
+                example: None,
+                external_docs: None,
+            }),
+            ..MediaType::default()
+        };
+        let response = ApiResponse {
+            description: description.to_owned(),
+            content: [(media.to_owned(), object)].into_iter().collect(),
             ..ApiResponse::default()
         };
         put_response(self.inner_mut(), status, response);

@@ -90,7 +90,7 @@ pub fn api_routes() -> ApiRouter<AppState> {
             "/schemas/{*file}",
             get_with(crate::schema_files::file, |op| {
                 op.summary("One JSON Schema of the wire, e.g. answers/vote.schema.json")
-                    .text(200, "the schema", &["application/schema+json"])
+                    .document(200, "the schema", "application/schema+json")
                     .error(404, "no such schema")
             }),
         )
