@@ -105,7 +105,10 @@ async fn run(args: &Args) -> Result<(), ClientError> {
                     .unwrap_or("(this hub prints no command)")
                     .to_owned()
             };
-            println!("free seat {} ({}): connect an agent with", seat.player_id, seat.name);
+            println!(
+                "free seat {} ({}): connect an agent with",
+                seat.player_id, seat.name
+            );
             println!("  {}", command("python"));
             println!("  {}", command("rust"));
         }
