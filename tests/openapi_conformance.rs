@@ -216,6 +216,8 @@ fn schemathesis_finds_no_server_error_and_no_answer_off_the_document() {
             "--no-color",
         ])
         .env("SCHEMATHESIS_HOOKS", "")
+        // schemathesis keeps a `.schemathesis/` cache in its working directory: not the repo
+        .current_dir(env!("CARGO_TARGET_TMPDIR"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
