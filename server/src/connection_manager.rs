@@ -266,7 +266,7 @@ pub struct Counters {
 }
 
 /// `/stats` body: seed 004's shape plus counters.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Stats {
     /// Live connections.
     pub total_clients: usize,
@@ -279,7 +279,7 @@ pub struct Stats {
 }
 
 /// One entry of `/stats.clients`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ClientStats {
     /// The client's id.
     pub client_id: String,

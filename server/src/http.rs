@@ -1,19 +1,22 @@
 //! HTTP routes: `/health`, `/stats` and the WebSocket upgrade at `/ws/{client_id}`.
 
+use crate::api::Doc;
 use crate::close_code::CloseReason;
 use crate::connection_manager::Credential;
 use crate::games::Member;
 use crate::socket::{self, Binding};
 use crate::state::AppState;
+use aide::axum::ApiRouter;
+use aide::axum::routing::get_with;
+use aide::transform::TransformOperation;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use tower_http::cors::CorsLayer;
 use tower_http::trace::TraceLayer;
 use werewolf_schemas::ClientType;
@@ -23,34 +26,155 @@ pub const MAX_CLIENT_ID_BYTES: usize = 128;
 
 /// The hub's router with its layers.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/health", get(health))
-        .route("/stats", get(stats))
-        .route("/ws/{client_id}", get(websocket))
-        .route("/echo", get(echo))
-        .route("/", get(crate::pages::lobby))
-        .route("/assets/{name}", get(crate::pages::asset))
-        .route("/schemas", get(crate::schema_files::index))
-        .route("/schemas/{*file}", get(crate::schema_files::file))
-        .merge(crate::games::rest::routes())
+    let mut api = aide::openapi::OpenApi::default();
+    api_routes()
+        .finish_api(&mut api)
+        .fallback(crate::api::not_found)
+        .layer(axum::middleware::map_response(crate::api::json_errors))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(CorsLayer::permissive())
         .with_state(state)
 }
 
-async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(json!({
-        "status": "ok",
-        "uptime_s": state.started_at.elapsed().as_secs_f64(),
-        "connections": state.manager.len(),
-    }))
+/// Every route of the hub with its OpenAPI docs: the router serves them and
+/// [`crate::api::document`] describes them (one list, so the two cannot drift).
+pub fn api_routes() -> ApiRouter<AppState> {
+    ApiRouter::new()
+        .api_route(
+            "/health",
+            get_with(health, |op| {
+                op.summary("Liveness: status, uptime and live connections")
+                    .json::<Health>(200, "the hub is up")
+            }),
+        )
+        .api_route(
+            "/stats",
+            get_with(stats, |op| {
+                op.summary("Connections by type, lifetime counters, games and timeouts")
+                    .json::<StatsAnswer>(200, "the hub's counters")
+            }),
+        )
+        .api_route("/ws/{client_id}", get_with(websocket, websocket_docs))
+        .api_route(
+            "/echo",
+            get_with(echo, |op| {
+                op.summary("WebSocket echo for conformance suites (only with WS_ECHO=true)")
+                    .error(400, "not a WebSocket upgrade request")
+                    .error(404, "WS_ECHO is off")
+                    .error(503, "shutting down, or at the connection limit")
+            }),
+        )
+        .api_route(
+            "/",
+            get_with(crate::pages::lobby, |op| {
+                op.summary("The lobby page (HTML)")
+                    .text(200, "the page", &["text/html"])
+            }),
+        )
+        .api_route(
+            "/assets/{name}",
+            get_with(crate::pages::asset, |op| {
+                op.summary("A script or stylesheet of the pages")
+                    .text(200, "the file", &["text/css", "text/javascript"])
+                    .error(404, "no such asset")
+            }),
+        )
+        .api_route(
+            "/schemas",
+            get_with(crate::schema_files::index, |op| {
+                op.summary("The list of the wire's JSON Schema files")
+                    .json::<crate::schema_files::SchemaIndex>(200, "every file")
+            }),
+        )
+        .api_route(
+            "/schemas/{*file}",
+            get_with(crate::schema_files::file, |op| {
+                op.summary("One JSON Schema of the wire, e.g. answers/vote.schema.json")
+                    .document(200, "the schema", "application/schema+json")
+                    .error(404, "no such schema")
+            }),
+        )
+        .api_route(
+            "/openapi.json",
+            get_with(crate::api::openapi_json, |op| {
+                op.summary("This OpenAPI 3.1 document")
+                    .json::<serde_json::Value>(
+                        200,
+                        "the document (committed as schemas/openapi.json)",
+                    )
+            }),
+        )
+        .api_route(
+            "/api",
+            get_with(crate::api::index, |op| {
+                op.summary("Every endpoint, one line each")
+                    .json::<crate::api::ApiIndex>(200, "the index")
+            }),
+        )
+        .merge(crate::games::rest::routes())
 }
 
-async fn stats(State(state): State<AppState>) -> Response {
-    let mut stats = serde_json::to_value(state.manager.stats()).unwrap_or_default();
-    stats["games"] = json!(state.games.len());
-    stats["timeouts_by_agent"] = json!(state.games.timeouts_by_agent());
-    Json(stats).into_response()
+/// `GET /health`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Health {
+    /// Always `ok`.
+    pub status: &'static str,
+    /// Seconds since the hub started.
+    pub uptime_s: f64,
+    /// Live WebSocket connections.
+    pub connections: usize,
+}
+
+async fn health(State(state): State<AppState>) -> Json<Health> {
+    Json(Health {
+        status: "ok",
+        uptime_s: state.started_at.elapsed().as_secs_f64(),
+        connections: state.manager.len(),
+    })
+}
+
+/// `GET /stats`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct StatsAnswer {
+    /// The connections and counters.
+    #[serde(flatten)]
+    pub stats: crate::connection_manager::Stats,
+    /// Games in memory.
+    pub games: usize,
+    /// Requests that expired unanswered, by player id, for the seats of ended games.
+    pub timeouts_by_agent: std::collections::HashMap<String, u64>,
+}
+
+async fn stats(State(state): State<AppState>) -> Json<StatsAnswer> {
+    Json(StatsAnswer {
+        stats: state.manager.stats(),
+        games: state.games.len(),
+        timeouts_by_agent: state.games.timeouts_by_agent(),
+    })
+}
+
+fn websocket_docs(op: TransformOperation<'_>) -> TransformOperation<'_> {
+    op.summary("Open a WebSocket: lobby, a game's table or spectator view, or a seat's agent")
+        .description(
+            "Refusals come before the upgrade, as JSON. A seat's token may come as \
+             `Authorization: Bearer` instead of `token`.",
+        )
+        .error(
+            400,
+            "not a WebSocket upgrade request, a bad client_id or an unknown client_type",
+        )
+        .error(401, "wrong or missing token")
+        .error(
+            403,
+            "the client_id is not this seat's player_id, is a bot's seat, or is a seat used \
+             by anyone but its agent",
+        )
+        .error(404, "no such game")
+        .error(
+            409,
+            "the seat has not been joined yet, or the client_id is held by another credential",
+        )
+        .error(503, "shutting down, or at the connection limit")
 }
 
 /// The span of one HTTP request, with its URI's `token` redacted: seat and observer tokens
@@ -89,10 +213,19 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
+/// Path of the WebSocket URL.
+#[derive(Debug, Deserialize, JsonSchema)]
+struct WsPath {
+    /// The connection's id, 1 to 128 bytes without control characters (a seat's agent: its
+    /// player_id).
+    client_id: String,
+}
+
 /// Query string of the WebSocket URL.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 struct WsParams {
     /// `agent`, `ui` (default) or `observer`.
+    #[schemars(extend("enum" = ["agent", "ui", "observer"]))]
     client_type: Option<String>,
     /// Bind the connection to this game.
     game_id: Option<String>,
@@ -104,13 +237,12 @@ struct WsParams {
 
 /// A refusal before the upgrade: status plus a JSON reason.
 fn refuse(status: StatusCode, reason: String) -> Response {
-    tracing::info!(status = status.as_u16(), reason = %reason, "upgrade refused");
-    (status, Json(json!({ "error": reason }))).into_response()
+    crate::api::error(status, reason)
 }
 
 async fn websocket(
     State(state): State<AppState>,
-    Path(client_id): Path<String>,
+    Path(WsPath { client_id }): Path<WsPath>,
     Query(mut params): Query<WsParams>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,

@@ -9,6 +9,8 @@
 //! - [`socket`]: one connection: reader loop (parse, rate limit, route, heartbeat) and a
 //!   single writer task draining the bounded queue.
 //! - [`http`]: the router: `/health`, `/stats`, `/ws/{client_id}`.
+//! - [`api`]: the JSON error body of every refusal, the OpenAPI document (`/openapi.json`)
+//!   and its index (`/api`).
 //! - [`schema_files`]: `/schemas`, the wire's JSON Schemas for tooling.
 //! - [`pages`]: the spectator pages (lobby and table, live and replay), embedded assets.
 //! - [`games`]: games over the hub: REST lobby, seats and tokens, one actor task per game
@@ -33,6 +35,7 @@
 
 #![warn(missing_docs)]
 
+pub mod api;
 pub mod clock;
 pub mod close_code;
 pub mod config;

@@ -91,8 +91,15 @@ pub fn wants_html(headers: &HeaderMap) -> bool {
         .is_some_and(|accept| accept.contains("text/html"))
 }
 
+/// Path of `GET /assets/{name}`.
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+pub struct AssetPath {
+    /// The file's name, e.g. `lobby.js`.
+    name: String,
+}
+
 /// `GET /assets/{name}`.
-pub async fn asset(Path(name): Path<String>) -> Response {
+pub async fn asset(Path(AssetPath { name }): Path<AssetPath>) -> Response {
     match ASSETS.iter().find(|a| a.name == name) {
         Some(a) => (
             [
@@ -102,10 +109,6 @@ pub async fn asset(Path(name): Path<String>) -> Response {
             a.body,
         )
             .into_response(),
-        None => (
-            StatusCode::NOT_FOUND,
-            axum::Json(serde_json::json!({ "error": format!("no asset `{name}`") })),
-        )
-            .into_response(),
+        None => crate::api::error(StatusCode::NOT_FOUND, format!("no asset `{name}`")),
     }
 }

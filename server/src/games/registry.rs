@@ -61,7 +61,7 @@ impl Seat {
 }
 
 /// Public summary of a game for `GET /games`, refreshed by its actor.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct GameSummary {
     /// The game's id.
     pub game_id: String,
@@ -138,7 +138,7 @@ impl GameShared {
 }
 
 /// A seat's credentials, as returned to its creator.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SeatCredentials {
     /// The seat's player id (connect as `/ws/{player_id}`).
     pub player_id: String,
@@ -149,7 +149,7 @@ pub struct SeatCredentials {
 }
 
 /// A seat the hub's built-in bot plays.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct BotSeat {
     /// The seat's player id.
     pub player_id: String,

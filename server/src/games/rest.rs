@@ -1,37 +1,111 @@
 //! REST for games: create, join, list, inspect, start, and the agents directory.
 
 use super::actor::{GameCommand, StartError};
-use super::registry::GameSummary;
-use super::registry::JoinError;
+use super::registry::{BotSeat, GameSummary, JoinError, SeatCredentials};
 use super::spec::CreateGame;
+use crate::api::{Doc, error};
 use crate::state::AppState;
 use crate::store::StreamId;
+use aide::axum::ApiRouter;
+use aide::axum::routing::{get_with, post_with};
+use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use tokio::sync::oneshot;
-use werewolf_schemas::Phase;
+use werewolf_schemas::{GameStateBody, Phase, Winner};
 
-/// The games routes (merged into the hub's router).
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/games", post(create).get(list))
-        .route("/games/{game_id}", get(show))
-        .route("/games/{game_id}/events", get(events))
-        .route("/games/{game_id}/join", post(join))
-        .route("/games/{game_id}/start", post(start))
-        .route("/agents", get(agents))
+/// The games routes with their docs (merged into the hub's router).
+pub fn routes() -> ApiRouter<AppState> {
+    ApiRouter::new()
+        .api_route(
+            "/games",
+            post_with(create, |op| {
+                op.summary("Create a game: its seats' credentials and the observer token")
+                    .json::<CreatedAnswer>(201, "created, durable before the answer")
+                    .error(400, "an invalid setup or body (the reason names the field)")
+                    .admin()
+                    .error(503, "the game could not be stored")
+            })
+            .get_with(list, |op| {
+                op.summary("List the games, optionally by status")
+                    .json::<Vec<GameSummary>>(200, "the games, oldest first")
+                    .error(400, "an unknown status")
+            }),
+        )
+        .api_route(
+            "/games/{game_id}",
+            get_with(show, |op| {
+                op.summary("A game's public view and setup (a browser gets the table page)")
+                    .json::<GameDetail>(
+                        200,
+                        "the public view plus `config`, or a retired game's record",
+                    )
+                    .or_text(200, "text/html")
+                    .error(404, "no such game")
+            }),
+        )
+        .api_route(
+            "/games/{game_id}/events",
+            get_with(events, |op| {
+                op.summary("One stream of a game as JSON lines, as sent live")
+                    .text(
+                        200,
+                        "one frame per line (schemas/json/replay_line.schema.json)",
+                        &["application/x-ndjson"],
+                    )
+                    .error(400, "an unknown view or a bad query")
+                    .error(401, "this view of a running game needs its token")
+                    .error(404, "no such game")
+                    .error(500, "the read of the store failed")
+                    .error(503, "the store cannot be read")
+            }),
+        )
+        .api_route(
+            "/games/{game_id}/join",
+            post_with(join, |op| {
+                op.summary("Claim an open seat: its credentials")
+                    .json::<SeatAnswer>(200, "the seat")
+                    .error(400, "a bad body or name")
+                    .error(404, "no such game")
+                    .error(409, "the game is full or the name is taken")
+                    .error(503, "the join could not be stored")
+            }),
+        )
+        .api_route(
+            "/games/{game_id}/start",
+            post_with(start, |op| {
+                op.summary("Start a game now")
+                    .json::<StartAnswer>(200, "started")
+                    .admin()
+                    .error(404, "no such game")
+                    .error(
+                        409,
+                        "the game cannot start (started already, or seats open)",
+                    )
+                    .error(
+                        503,
+                        "the start could not be logged, or the game is shutting down",
+                    )
+            }),
+        )
+        .api_route(
+            "/agents",
+            get_with(agents, |op| {
+                op.summary("Every claimed seat of the games in memory, with its presence")
+                    .json::<Vec<AgentEntry>>(200, "the seats")
+            }),
+        )
 }
 
-fn error(status: StatusCode, reason: impl Into<String>) -> Response {
-    let reason = reason.into();
-    tracing::info!(status = status.as_u16(), reason = %reason, "request refused");
-    (status, Json(json!({ "error": reason }))).into_response()
+/// Path of the `/games/{game_id}` routes.
+#[derive(Debug, Deserialize, JsonSchema)]
+struct GamePath {
+    /// The game's id.
+    game_id: String,
 }
 
 /// Checks `Authorization: Bearer <HUB_ADMIN_TOKEN>` when an admin token is configured.
@@ -69,13 +143,20 @@ async fn create(
     match state.games.create(spec, state.links()).await {
         Ok(created) => {
             let base = public_base(&headers, &state);
-            let mut body = serde_json::to_value(&created).unwrap_or_default();
-            if let Some(players) = body["players"].as_array_mut() {
-                for seat in players {
-                    add_connect_hints(seat, &base, &created.game_id);
-                }
-            }
-            (StatusCode::CREATED, Json(body)).into_response()
+            let players = created
+                .players
+                .into_iter()
+                .map(|seat| SeatAnswer::new(seat, &base, &created.game_id))
+                .collect();
+            let answer = CreatedAnswer {
+                game_id: created.game_id,
+                players,
+                bots: created.bots,
+                observer_token: created.observer_token,
+                seed: created.seed,
+                config: created.config,
+            };
+            (StatusCode::CREATED, Json(answer)).into_response()
         }
         Err(e) => error(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -105,25 +186,75 @@ fn public_base(headers: &HeaderMap, state: &AppState) -> String {
     format!("{scheme}://{host}")
 }
 
-/// Adds to a seat's credentials how to connect an agent to it: the WebSocket URL and the
-/// command lines of the repository's agents.
-fn add_connect_hints(seat: &mut serde_json::Value, base: &str, game_id: &str) {
-    let (Some(player), Some(token)) = (seat["player_id"].as_str(), seat["token"].as_str()) else {
-        return;
-    };
-    let ws = base.replacen("http", "ws", 1);
-    let args = format!("--url {base} --game {game_id} --player {player} --token {token}");
-    seat["ws_url"] = json!(format!(
-        "{ws}/ws/{player}?client_type=agent&game_id={game_id}&token={token}"
-    ));
-    seat["commands"] = json!({
-        "python": format!("python -m werewolf_agent {args}"),
-        "rust": format!("cargo run --example bot_agent -- {args}"),
-    });
+/// `POST /games` answer: [`super::registry::CreatedGame`] with how to connect each seat.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CreatedAnswer {
+    /// The new game's id.
+    pub game_id: String,
+    /// Credentials of every named seat a client plays (empty when seats are claimed by
+    /// joining): the free seats.
+    pub players: Vec<SeatAnswer>,
+    /// The seats the hub's built-in bots play.
+    pub bots: Vec<BotSeat>,
+    /// Token for full-view observers.
+    pub observer_token: String,
+    /// The seed: the same seed and the same inputs replay the same game. Keep it from the
+    /// players: it deals the roles.
+    pub seed: u64,
+    /// The whole setup (engine config with the seed, seats, delay, auto start).
+    pub config: serde_json::Value,
+}
+
+/// A seat's credentials and how to connect an agent to it (`POST /games`, `POST
+/// /games/{id}/join`).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SeatAnswer {
+    /// The seat's player id, its token and name.
+    #[serde(flatten)]
+    pub credentials: SeatCredentials,
+    /// The WebSocket URL an agent of this seat connects to.
+    pub ws_url: String,
+    /// The command lines of the repository's agents that play this seat.
+    pub commands: ConnectCommands,
+}
+
+/// The command lines that connect the repository's agents to a seat.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ConnectCommands {
+    /// The Python agent kit.
+    pub python: String,
+    /// The Rust example bot.
+    pub rust: String,
+}
+
+impl SeatAnswer {
+    /// The credentials with the WebSocket URL and command lines of the hub at `base`.
+    fn new(credentials: SeatCredentials, base: &str, game_id: &str) -> SeatAnswer {
+        let (player, token) = (&credentials.player_id, &credentials.token);
+        let ws = base.replacen("http", "ws", 1);
+        let args = format!("--url {base} --game {game_id} --player {player} --token {token}");
+        SeatAnswer {
+            ws_url: format!("{ws}/ws/{player}?client_type=agent&game_id={game_id}&token={token}"),
+            commands: ConnectCommands {
+                python: format!("python -m werewolf_agent {args}"),
+                rust: format!("cargo run --example bot_agent -- {args}"),
+            },
+            credentials,
+        }
+    }
+}
+
+/// `POST /games/{id}/start` answer.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct StartAnswer {
+    /// Always `true`.
+    pub started: bool,
+    /// The game.
+    pub game_id: String,
 }
 
 /// Body of `POST /games/{id}/join`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct JoinBody {
     /// The seat's display name.
@@ -133,7 +264,7 @@ struct JoinBody {
 async fn join(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(game_id): Path<String>,
+    Path(GamePath { game_id }): Path<GamePath>,
     body: Result<Json<JoinBody>, JsonRejection>,
 ) -> Response {
     let Json(body) = match body {
@@ -142,13 +273,8 @@ async fn join(
     };
     match state.games.join(&game_id, &body.name).await {
         Ok(credentials) => {
-            let mut seat = json!({
-                "player_id": credentials.player_id,
-                "name": credentials.name,
-                "token": credentials.token,
-            });
-            add_connect_hints(&mut seat, &public_base(&headers, &state), &game_id);
-            Json(seat).into_response()
+            let base = public_base(&headers, &state);
+            Json(SeatAnswer::new(credentials, &base, &game_id)).into_response()
         }
         Err(e @ JoinError::NoGame(_)) => error(StatusCode::NOT_FOUND, e.to_string()),
         Err(e @ (JoinError::Full(_) | JoinError::NameTaken(_))) => {
@@ -162,7 +288,7 @@ async fn join(
 async fn start(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(game_id): Path<String>,
+    Path(GamePath { game_id }): Path<GamePath>,
 ) -> Response {
     if let Err(denied) = authorize(&state, &headers) {
         return *denied;
@@ -180,7 +306,11 @@ async fn start(
         return error(StatusCode::SERVICE_UNAVAILABLE, "the game is shutting down");
     }
     match answer.await {
-        Ok(Ok(())) => Json(json!({ "started": true, "game_id": game_id })).into_response(),
+        Ok(Ok(())) => Json(StartAnswer {
+            started: true,
+            game_id,
+        })
+        .into_response(),
         Ok(Err(StartError::Refused(reason))) => error(StatusCode::CONFLICT, reason),
         Ok(Err(StartError::Store(reason))) => error(StatusCode::SERVICE_UNAVAILABLE, reason),
         Err(_) => error(StatusCode::SERVICE_UNAVAILABLE, "the game is shutting down"),
@@ -188,9 +318,10 @@ async fn start(
 }
 
 /// Query of `GET /games`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 struct ListQuery {
     /// `lobby`, `running` or `finished` (finished includes games retired from memory).
+    #[schemars(extend("enum" = ["lobby", "running", "finished"]))]
     status: Option<String>,
 }
 
@@ -248,22 +379,82 @@ async fn list(
     Json(games).into_response()
 }
 
+/// `GET /games/{id}`: a game in memory, or one retired to the store.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum GameDetail {
+    /// A game in memory.
+    Live(LiveGame),
+    /// A game retired from memory: its record in the store.
+    Retired(RetiredGame),
+}
+
+/// A game in memory: its public view plus its setup.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct LiveGame {
+    /// The public view (what a table view sees; no roles while it runs).
+    #[serde(flatten)]
+    pub state: GameStateBody,
+    /// The setup; its `seed` only once the game is over.
+    pub config: serde_json::Value,
+    /// The seed, once the game is over.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+}
+
+/// A game retired from memory, from its record in the store.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RetiredGame {
+    /// The game's id.
+    pub game_id: String,
+    /// `ended`, or `lobby` for a game that never ended.
+    pub phase: Phase,
+    /// The day it ended on (0 if it never ended).
+    pub day: u32,
+    /// The seats.
+    pub players: Vec<RetiredSeat>,
+    /// Epoch seconds of creation.
+    pub created_at: f64,
+    /// The setup; its `seed` only once the game is over.
+    pub config: serde_json::Value,
+    /// Always `true`.
+    pub retired: bool,
+    /// Who won, once over.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub winner: Option<Winner>,
+    /// Epoch seconds of the end, once over.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<f64>,
+    /// The seed, once over.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<serde_json::Value>,
+}
+
+/// A seat of a retired game.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RetiredSeat {
+    /// The seat's player id.
+    pub id: String,
+    /// Its name, if it was claimed.
+    pub name: Option<String>,
+}
+
 async fn show(
     State(state): State<AppState>,
-    Path(game_id): Path<String>,
+    Path(GamePath { game_id }): Path<GamePath>,
     headers: HeaderMap,
 ) -> Response {
     if crate::pages::wants_html(&headers) {
         return crate::pages::game_page();
     }
     if let Some(game) = state.games.get(&game_id) {
-        let mut body = serde_json::to_value(&**game.public_state.load()).unwrap_or_default();
         let over = game.is_over();
-        body["config"] = public_spec(&game.spec_json, over);
-        if over {
-            body["seed"] = json!(game.seed);
-        }
-        return Json(body).into_response();
+        return Json(GameDetail::Live(LiveGame {
+            state: (**game.public_state.load()).clone(),
+            config: public_spec(&game.spec_json, over),
+            seed: over.then_some(game.seed),
+        }))
+        .into_response();
     }
     let store = state.games.store.clone();
     let id = game_id.clone();
@@ -271,23 +462,28 @@ async fn show(
         Ok(Ok(Some(stored))) => {
             let seed = stored.meta.spec["config"]["seed"].clone();
             let over = stored.ended.is_some();
-            let mut body = json!({
-                "game_id": game_id,
-                "phase": if over { "ended" } else { "lobby" },
-                "day": stored.ended.map_or(0, |e| e.days),
-                "players": stored.meta.seats.iter().map(|s| json!({
-                    "id": s.player_id, "name": s.name,
-                })).collect::<Vec<_>>(),
-                "created_at": stored.meta.created_at,
-                "config": public_spec(&stored.meta.spec, over),
-                "retired": true,
-            });
-            if let Some(ended) = stored.ended {
-                body["winner"] = json!(ended.winner);
-                body["ended_at"] = json!(ended.ended_at);
-                body["seed"] = seed;
-            }
-            Json(body).into_response()
+            let ended = stored.ended;
+            Json(GameDetail::Retired(RetiredGame {
+                game_id,
+                phase: if over { Phase::Ended } else { Phase::Lobby },
+                day: ended.as_ref().map_or(0, |e| e.days),
+                players: stored
+                    .meta
+                    .seats
+                    .iter()
+                    .map(|s| RetiredSeat {
+                        id: s.player_id.clone(),
+                        name: s.name.clone(),
+                    })
+                    .collect(),
+                created_at: stored.meta.created_at,
+                config: public_spec(&stored.meta.spec, over),
+                retired: true,
+                winner: ended.as_ref().map(|e| e.winner),
+                ended_at: ended.as_ref().map(|e| e.ended_at),
+                seed: ended.is_some().then_some(seed),
+            }))
+            .into_response()
         }
         _ => error(StatusCode::NOT_FOUND, format!("no game `{game_id}`")),
     }
@@ -304,7 +500,7 @@ fn public_spec(spec: &serde_json::Value, over: bool) -> serde_json::Value {
 }
 
 /// Query of `GET /games/{id}/events`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 struct EventsQuery {
     /// `public` (default), `full` or `seat:{player_id}`.
     view: Option<String>,
@@ -320,7 +516,7 @@ struct EventsQuery {
 /// once it is over every view is open.
 async fn events(
     State(state): State<AppState>,
-    Path(game_id): Path<String>,
+    Path(GamePath { game_id }): Path<GamePath>,
     query: Result<Query<EventsQuery>, QueryRejection>,
     headers: HeaderMap,
 ) -> Response {
@@ -415,8 +611,8 @@ async fn events(
 }
 
 /// One entry of `GET /agents`.
-#[derive(Debug, Serialize)]
-struct AgentEntry {
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AgentEntry {
     /// The seat's player id.
     player_id: String,
     /// The seat's name.
@@ -426,6 +622,7 @@ struct AgentEntry {
     /// Seat number, from 1.
     seat: usize,
     /// `online` or `offline`.
+    #[schemars(extend("enum" = ["online", "offline"]))]
     status: &'static str,
     /// Last connect or disconnect, epoch seconds (`null`: never connected).
     last_seen: Option<f64>,

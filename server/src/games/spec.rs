@@ -6,7 +6,7 @@ use std::time::Duration;
 use werewolf_engine::{GameConfig, RoleCounts, RoleSetup, Timeouts};
 
 /// Body of `POST /games`. Unknown fields are refused, so a typo is an error, not a default.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateGame {
     /// `aiwolf5`, `arena8`, `aiwolf13` or `classic9` (default `arena8` unless `roles` is given).
