@@ -284,6 +284,8 @@ struct Snapshot {
     stats: Value,
     games: Value,
     health: Value,
+    /// `/metrics` as `{series: value}`, without the scrapes' own HTTP counts.
+    metrics: Value,
     game_last: Value,
 }
 
@@ -307,6 +309,7 @@ async fn snapshot(http: &reqwest::Client, base: &str, game_id: &str) -> Snapshot
     let stats = get(http, base, "/stats").await;
     let games = get(http, base, "/games").await;
     let health = get(http, base, "/health").await;
+    let metrics = get_metrics(http, base).await;
     let game_last = get(http, base, &path).await;
     Snapshot {
         start,
@@ -316,8 +319,33 @@ async fn snapshot(http: &reqwest::Client, base: &str, game_id: &str) -> Snapshot
         stats,
         games,
         health,
+        metrics,
         game_last,
     }
+}
+
+/// `GET /metrics` as a JSON object of its samples. The REST answers counter is left out: the
+/// poller's own requests move it.
+async fn get_metrics(http: &reqwest::Client, base: &str) -> Value {
+    let text = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .and_then(|r| r.error_for_status())
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("GET /metrics body");
+    let samples: serde_json::Map<String, Value> = text
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter(|l| !l.starts_with("werewolf_http_responses_total{route=\"rest\""))
+        .filter_map(|l| {
+            let (series, value) = l.rsplit_once(' ')?;
+            Some((series.to_owned(), Value::String(value.to_owned())))
+        })
+        .collect();
+    Value::Object(samples)
 }
 
 /// Snapshots every `POLL` and right after every public frame until `stop`.
@@ -578,6 +606,7 @@ fn fields(s: &Snapshot) -> BTreeMap<String, Value> {
         ("GET /games ", &s.games),
         ("GET /games/{id} ", &s.game_last),
         ("GET /health ", &s.health),
+        ("GET /metrics ", &s.metrics),
     ] {
         flatten(surface, v, &mut out);
     }

@@ -20,7 +20,23 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::Notify;
 use tokio::sync::mpsc;
-use werewolf_schemas::{ClientType, DisconnectionData, ServerFrame, ServerMessage};
+use werewolf_schemas::{ClientType, DisconnectionData, ErrorCode, ServerFrame, ServerMessage};
+
+/// Every error code, in the order of [`Traffic::errors_by_code`].
+pub const ERROR_CODES: [ErrorCode; 12] = [
+    ErrorCode::MalformedJson,
+    ErrorCode::MissingMessageType,
+    ErrorCode::UnknownMessageType,
+    ErrorCode::InvalidMessage,
+    ErrorCode::NotPermitted,
+    ErrorCode::ClientIdMismatch,
+    ErrorCode::RateLimited,
+    ErrorCode::BinaryNotSupported,
+    ErrorCode::NotInGame,
+    ErrorCode::InvalidAction,
+    ErrorCode::GameBusy,
+    ErrorCode::StoreUnavailable,
+];
 
 /// One live connection as the registry knows it.
 #[derive(Debug)]
@@ -163,6 +179,12 @@ pub struct Traffic {
     pub errors_sent: AtomicU64,
     /// Inbound frames dropped by the rate limit.
     pub rate_limited: AtomicU64,
+    /// Bytes of the frames handed to queues.
+    pub bytes_delivered: AtomicU64,
+    /// Bytes of the inbound data frames.
+    pub bytes_received: AtomicU64,
+    /// `error` frames sent, by [`ErrorCode`] (index: position in [`ERROR_CODES`]).
+    pub errors_by_code: [AtomicU64; ERROR_CODES.len()],
     /// Once set, counts go straight to these (the hub's) counters.
     released: OnceLock<Arc<Traffic>>,
 }
@@ -173,23 +195,27 @@ impl Traffic {
         self.released.get().map_or(self, |t| t)
     }
 
-    /// Counts frames handed to queues.
-    pub fn delivered(&self, n: u64) {
-        self.target()
-            .frames_delivered
-            .fetch_add(n, Ordering::Relaxed);
+    /// Counts `n` frames of `bytes` bytes in all handed to queues.
+    pub fn delivered(&self, n: u64, bytes: u64) {
+        let target = self.target();
+        target.frames_delivered.fetch_add(n, Ordering::Relaxed);
+        target.bytes_delivered.fetch_add(bytes, Ordering::Relaxed);
     }
 
-    /// Counts one inbound data frame.
-    pub fn received(&self) {
-        self.target()
-            .frames_received
-            .fetch_add(1, Ordering::Relaxed);
+    /// Counts one inbound data frame of `bytes` bytes.
+    pub fn received(&self, bytes: u64) {
+        let target = self.target();
+        target.frames_received.fetch_add(1, Ordering::Relaxed);
+        target.bytes_received.fetch_add(bytes, Ordering::Relaxed);
     }
 
     /// Counts one `error` frame.
-    pub fn error_sent(&self) {
-        self.target().errors_sent.fetch_add(1, Ordering::Relaxed);
+    pub fn error_sent(&self, code: ErrorCode) {
+        let target = self.target();
+        target.errors_sent.fetch_add(1, Ordering::Relaxed);
+        if let Some(i) = ERROR_CODES.iter().position(|c| *c == code) {
+            target.errors_by_code[i].fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// Counts one rate-limited frame.
@@ -205,7 +231,12 @@ impl Traffic {
             (&self.frames_received, &into.frames_received),
             (&self.errors_sent, &into.errors_sent),
             (&self.rate_limited, &into.rate_limited),
+            (&self.bytes_delivered, &into.bytes_delivered),
+            (&self.bytes_received, &into.bytes_received),
         ] {
+            theirs.fetch_add(mine.swap(0, Ordering::Relaxed), Ordering::Relaxed);
+        }
+        for (mine, theirs) in self.errors_by_code.iter().zip(&into.errors_by_code) {
             theirs.fetch_add(mine.swap(0, Ordering::Relaxed), Ordering::Relaxed);
         }
     }
@@ -263,6 +294,9 @@ pub struct Counters {
     pub replaced: AtomicU64,
     /// Connections closed for silence.
     pub heartbeat_timeouts: AtomicU64,
+    /// Connections ended, by the close code the server sent (0: the client closed or the
+    /// connection dropped).
+    pub closes: Mutex<std::collections::BTreeMap<u16, u64>>,
 }
 
 /// `/stats` body: seed 004's shape plus counters.
@@ -411,6 +445,16 @@ impl ConnectionManager {
     /// Removes a connection (only if it is still the live one for its id) and tells every
     /// remaining client with a `disconnection` frame. Returns whether it was removed.
     pub fn disconnect(&self, entry: &ClientEntry, reason: &str) -> bool {
+        {
+            let code = entry.control.reason().map_or(0, CloseReason::code);
+            let mut closes = self
+                .inner
+                .counters
+                .closes
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            *closes.entry(code).or_default() += 1;
+        }
         let removed = self.update(|registry| {
             let live = registry
                 .clients
@@ -465,14 +509,12 @@ impl ConnectionManager {
     /// Delivers already-serialized bytes to the audience. Returns how many queues took it.
     pub fn broadcast_bytes(&self, bytes: &Utf8Bytes, audience: Audience<'_>) -> usize {
         let delivered = self.offer_all(bytes, audience);
-        self.count_delivered(delivered);
+        // Once per call, not per recipient: this counter is shared by every thread.
+        self.inner
+            .counters
+            .traffic
+            .delivered(delivered as u64, (delivered * bytes.len()) as u64);
         delivered
-    }
-
-    /// Counts frames handed to client queues (once per call, not per recipient: this
-    /// counter is shared by every thread).
-    pub fn count_delivered(&self, frames: usize) {
-        self.inner.counters.traffic.delivered(frames as u64);
     }
 
     fn offer_all(&self, bytes: &Utf8Bytes, audience: Audience<'_>) -> usize {
@@ -520,8 +562,13 @@ impl ConnectionManager {
     /// Queues one message for one connection without waiting, and counts it. A full queue
     /// closes the connection as a slow consumer.
     pub fn deliver(&self, entry: &ClientEntry, message: Message) -> Result<(), SendError> {
+        let bytes = match &message {
+            Message::Text(t) => t.len(),
+            Message::Binary(b) => b.len(),
+            _ => 0,
+        };
         self.offer(entry, message)?;
-        entry.traffic.delivered(1);
+        entry.traffic.delivered(1, bytes as u64);
         Ok(())
     }
 
@@ -572,6 +619,25 @@ impl ConnectionManager {
     /// Lifetime counters.
     pub fn counters(&self) -> &Counters {
         &self.inner.counters
+    }
+
+    /// Frames waiting in the queues of connections that see nothing hidden (lobby clients and
+    /// public viewers; a seat's queue would move with its private frames): the total and
+    /// the deepest queue.
+    pub fn public_queue_depth(&self) -> (usize, usize) {
+        let hub = &self.inner.counters.traffic;
+        let registry = self.inner.registry.load();
+        let mut total = 0;
+        let mut deepest = 0;
+        for entry in registry.clients.values() {
+            if !Arc::ptr_eq(&entry.traffic, hub) {
+                continue;
+            }
+            let depth = entry.queue.max_capacity() - entry.queue.capacity();
+            total += depth;
+            deepest = deepest.max(depth);
+        }
+        (total, deepest)
     }
 
     /// The `/stats` body.

@@ -31,6 +31,10 @@ pub fn router(state: AppState) -> Router {
         .finish_api(&mut api)
         .fallback(crate::api::not_found)
         .layer(axum::middleware::map_response(crate::api::json_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            count_responses,
+        ))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(CorsLayer::permissive())
         .with_state(state)
@@ -52,6 +56,15 @@ pub fn api_routes() -> ApiRouter<AppState> {
             get_with(stats, |op| {
                 op.summary("Connections by type, lifetime counters, games and timeouts")
                     .json::<StatsAnswer>(200, "the hub's counters")
+            }),
+        )
+        .api_route(
+            "/metrics",
+            get_with(metrics, |op| {
+                op.summary(
+                    "Prometheus metrics (text format; hidden-side figures once their game ended)",
+                )
+                .text(200, "the metrics", &["text/plain"])
             }),
         )
         .api_route("/ws/{client_id}", get_with(websocket, websocket_docs))
@@ -112,6 +125,36 @@ pub fn api_routes() -> ApiRouter<AppState> {
             }),
         )
         .merge(crate::games::rest::routes())
+}
+
+/// Counts every HTTP answer by route kind and status for `/metrics` (a WebSocket upgrade:
+/// 101 accepted, anything else refused).
+async fn count_responses(
+    State(state): State<AppState>,
+    request: Request<axum::body::Body>,
+    next: axum::middleware::Next,
+) -> Response {
+    let route = if request.uri().path().starts_with("/ws/") {
+        "ws"
+    } else {
+        "rest"
+    };
+    let response = next.run(request).await;
+    state.metrics.response(route, response.status().as_u16());
+    response
+}
+
+/// `GET /metrics`.
+async fn metrics(State(state): State<AppState>) -> Response {
+    let text = state.metrics.render(&state);
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
 }
 
 /// `GET /health`.

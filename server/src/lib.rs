@@ -11,6 +11,8 @@
 //! - [`http`]: the router: `/health`, `/stats`, `/ws/{client_id}`.
 //! - [`api`]: the JSON error body of every refusal, the OpenAPI document (`/openapi.json`)
 //!   and its index (`/api`).
+//! - [`metrics`]: `GET /metrics` in Prometheus text format (hidden-side figures only once
+//!   their game has ended).
 //! - [`schema_files`]: `/schemas`, the wire's JSON Schemas for tooling.
 //! - [`pages`]: the spectator pages (lobby and table, live and replay), embedded assets.
 //! - [`games`]: games over the hub: REST lobby, seats and tokens, one actor task per game
@@ -42,6 +44,7 @@ pub mod config;
 pub mod connection_manager;
 pub mod games;
 pub mod http;
+pub mod metrics;
 pub mod pages;
 pub mod rate_limit;
 pub mod schema_files;

@@ -334,7 +334,7 @@ impl<'a> Reader<'a> {
     /// Handles one data frame (`None`: a binary frame).
     fn on_data(&mut self, text: Option<&str>) {
         let traffic = &self.entry.traffic;
-        traffic.received();
+        traffic.received(text.map_or(0, str::len) as u64);
         let now = std::time::Instant::now();
         if !self.bucket.try_take(now) {
             traffic.rate_limited();
@@ -486,7 +486,7 @@ impl<'a> Reader<'a> {
         request_id: Option<String>,
     ) {
         debug!(code = code.as_str(), %message, "refused a frame");
-        self.entry.traffic.error_sent();
+        self.entry.traffic.error_sent(code);
         let frame = ServerFrame {
             message: ServerMessage::Error(ErrorBody {
                 code,

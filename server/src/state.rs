@@ -28,6 +28,8 @@ pub struct AppState {
     pub games: GameRegistry,
     /// `WS_MAX_CONNECTIONS` permits; each WebSocket holds one for its whole life.
     pub ws_slots: Arc<Semaphore>,
+    /// The hub's Prometheus recorder (`GET /metrics`).
+    pub metrics: Arc<crate::metrics::HubMetrics>,
 }
 
 impl AppState {
@@ -41,6 +43,7 @@ impl AppState {
             shutdown: Shutdown::new(),
             connections: TaskTracker::new(),
             games: GameRegistry::new(store),
+            metrics: crate::metrics::HubMetrics::new(),
         }
     }
 
@@ -53,6 +56,7 @@ impl AppState {
             abandon_after: std::time::Duration::from_secs(self.config.game_abandon_s),
             timeout_s: self.config.ws_timeout,
             max_message_bytes: self.config.ws_max_message_bytes,
+            metrics: self.metrics.clone(),
         }
     }
 }

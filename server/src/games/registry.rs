@@ -78,6 +78,11 @@ pub struct GameSummary {
     /// Who won, once over.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub winner: Option<werewolf_schemas::Winner>,
+    /// Pending `talk` and `vote` requests (public: everyone sees who is asked), for
+    /// `/metrics`; not part of the REST answer.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub pending_public: [usize; 2],
 }
 
 /// What the registry and the connection tasks share with one game's actor.
@@ -211,6 +216,8 @@ pub struct HubLinks {
     pub timeout_s: u64,
     /// `WS_MAX_MESSAGE_BYTES`, likewise.
     pub max_message_bytes: usize,
+    /// Where the game's measurements go (its hidden side only once it has ended).
+    pub metrics: Arc<crate::metrics::HubMetrics>,
 }
 
 /// All games, behind a cheap-to-clone handle.
@@ -409,6 +416,7 @@ impl GameRegistry {
                 alive: n,
                 created_at: meta.created_at,
                 winner: None,
+                pending_public: [0, 0],
             }),
             public_state: ArcSwap::from_pointee(GameStateBody {
                 game_id: Some(game_id.clone()),

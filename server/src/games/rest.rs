@@ -365,6 +365,7 @@ async fn list(
                     alive: 0,
                     created_at: row.created_at,
                     winner: Some(ended.winner),
+                    pending_public: [0, 0],
                 });
             }
         }

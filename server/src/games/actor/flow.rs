@@ -28,7 +28,9 @@ impl GameActor {
     }
 
     pub(super) fn on_deadline(&mut self, request: engine::RequestId) {
-        self.pending.remove(&request);
+        if let Some(p) = self.pending.remove(&request) {
+            self.samples.timeouts.push(p.kind);
+        }
         let Some(game) = self.game.as_mut() else {
             return;
         };
@@ -178,6 +180,14 @@ impl GameActor {
                 Output::Closed(closed) => {
                     if let Some(p) = self.pending.remove(&closed.id) {
                         self.deadlines.try_remove(&p.key);
+                        match closed.reason {
+                            engine::CloseReason::Answered => self
+                                .samples
+                                .answers
+                                .push((p.kind, p.issued.elapsed().as_secs_f64())),
+                            engine::CloseReason::TimedOut => self.samples.timeouts.push(p.kind),
+                            engine::CloseReason::Cancelled => {}
+                        }
                     }
                 }
             }
@@ -197,8 +207,10 @@ impl GameActor {
                     days: g.day(),
                 }));
             }
-            // Hidden information is public now: so is the traffic of seats and full view.
+            // Hidden information is public now: so is the traffic of seats and full view,
+            // and what the game measured.
             self.shared.traffic.release_into(&self.hub_traffic);
+            self.metrics.release(std::mem::take(&mut self.samples));
         }
         if self.replaying {
             return;
@@ -381,6 +393,8 @@ impl GameActor {
                 key,
                 deadline: now + request.timeout_ms as f64 / 1000.0,
                 seat: request.seat.index(),
+                kind: request.kind,
+                issued: Instant::now(),
                 frame: None,
             },
         );

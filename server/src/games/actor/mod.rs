@@ -186,6 +186,10 @@ struct Pending {
     deadline: f64,
     /// The seat it was sent to.
     seat: usize,
+    /// What it asks.
+    kind: engine::ActionKind,
+    /// When it was issued (for the answer latency).
+    issued: Instant,
     /// The `action_request` frame as logged (re-sent unchanged to a reconnecting seat).
     frame: Option<(u64, Utf8Bytes)>,
 }
@@ -263,6 +267,11 @@ struct GameActor {
     halted: Option<StoreError>,
     /// `WS_TIMEOUT` and `WS_MAX_MESSAGE_BYTES`, for the `connection` frame.
     welcome_limits: (u64, usize),
+    /// The hub's recorder.
+    metrics: Arc<crate::metrics::HubMetrics>,
+    /// What this game measured of its hidden side while it runs; handed to `metrics` when
+    /// it ends.
+    samples: crate::metrics::GameSamples,
 }
 
 /// Runs a game until the hub shuts down (returns false) or, `retention` after its end, the
@@ -283,6 +292,7 @@ pub async fn run(
         abandon_after,
         timeout_s,
         max_message_bytes,
+        metrics,
     } = links;
     let span = info_span!("game", game_id = %shared.id);
     async move {
@@ -317,6 +327,8 @@ pub async fn run(
             replaying: false,
             halted: None,
             welcome_limits: (timeout_s, max_message_bytes),
+            metrics,
+            samples: Default::default(),
         };
         actor.publish();
         if let Some((stored, rebuilt)) = recovered {
@@ -470,9 +482,17 @@ impl GameActor {
                 game_id: self.shared.id.clone(),
                 ops: std::mem::take(&mut self.batch),
             };
+            let started = std::time::Instant::now();
             if let Err(e) = self.store.append(batch).wait().await {
                 self.halt(e);
                 return;
+            }
+            let seconds = started.elapsed().as_secs_f64();
+            // A running game's commits count its (night) actions: public only at its end.
+            if self.game.as_ref().is_some_and(|g| !g.is_over()) {
+                self.samples.commits.push(seconds);
+            } else {
+                self.metrics.commit(seconds);
             }
         }
         for (entry, bytes) in self.outbox.drain(..) {

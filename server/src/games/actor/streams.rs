@@ -157,7 +157,7 @@ impl GameActor {
         related: &str,
         request_id: Option<String>,
     ) {
-        entry.traffic.error_sent();
+        entry.traffic.error_sent(code);
         let frame = ServerFrame {
             message: ServerMessage::Error(ErrorBody {
                 code,

@@ -117,6 +117,18 @@ impl GameActor {
             alive: game.map_or(n, |g| g.living().count()),
             created_at: self.shared.created_at,
             winner: game.and_then(Game::winner),
+            pending_public: game.map_or([0, 0], |g| {
+                let count = |kind| {
+                    g.pending_requests()
+                        .iter()
+                        .filter(|r| r.kind == kind)
+                        .count()
+                };
+                [
+                    count(engine::ActionKind::Talk),
+                    count(engine::ActionKind::Vote),
+                ]
+            }),
         }));
         self.shared
             .public_state
