@@ -388,8 +388,12 @@ pub struct GameOverBody {
     pub winner: Winner,
     /// The day the game ended on.
     pub day: u32,
-    /// Every player's role.
+    /// Every player's role (empty for a game removed before it started).
     pub roles: BTreeMap<String, Role>,
+    /// Why the game ended early, when it did (`winner: aborted`): ended by the operator
+    /// (`DELETE /games/{id}`), abandoned, or never started within `GAME_LOBBY_EXPIRE_S`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 impl ServerMessage {

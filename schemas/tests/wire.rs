@@ -241,6 +241,18 @@ fn every_server_message_snapshot() {
                     ("p2".to_string(), Role::Seer),
                 ]
                 .into(),
+                reason: None,
+            }),
+        ),
+        out(
+            "game_engine",
+            ServerMessage::GameOver(GameOverBody {
+                game_id: "g2".into(),
+                seq: 4,
+                winner: Winner::Aborted,
+                day: 0,
+                roles: Default::default(),
+                reason: Some("ended by the operator: maintenance".into()),
             }),
         ),
     ];

@@ -83,6 +83,15 @@ pub struct Config {
     /// Serve `GET /echo`, a WebSocket echo peer over the hub's socket stack, for conformance
     /// suites (`WS_ECHO`, default false).
     pub ws_echo: bool,
+    /// Seconds a game may wait for its start before it is removed (`GAME_LOBBY_EXPIRE_S`,
+    /// default 3600). ≥ 1.
+    pub game_lobby_expire_s: u64,
+    /// Most games that have not ended (`HUB_MAX_GAMES`, default 10000); `POST /games` over it
+    /// is refused with 503. ≥ 1.
+    pub hub_max_games: usize,
+    /// Most live WebSocket connections from one IP address (`WS_MAX_CONNECTIONS_PER_IP`,
+    /// default 0: no limit); over it the upgrade is refused with 429.
+    pub ws_max_connections_per_ip: usize,
 }
 
 impl Default for Config {
@@ -112,6 +121,9 @@ impl Default for Config {
             hub_data_dir: "./data".to_owned(),
             hub_store_sync: "normal".to_owned(),
             hub_store_checkpoint_ms: 500,
+            game_lobby_expire_s: 3600,
+            hub_max_games: 10_000,
+            ws_max_connections_per_ip: 0,
         }
     }
 }
@@ -240,6 +252,21 @@ pub const SETTINGS: &[Setting] = &[
         "WS_ECHO",
         "echo",
         "serve GET /echo, a WebSocket echo peer for conformance suites",
+    ),
+    setting(
+        "GAME_LOBBY_EXPIRE_S",
+        "game-lobby-expire-s",
+        "seconds a game may wait for its start before it is removed",
+    ),
+    setting(
+        "HUB_MAX_GAMES",
+        "max-games",
+        "most games that have not ended (POST /games over it: 503)",
+    ),
+    setting(
+        "WS_MAX_CONNECTIONS_PER_IP",
+        "max-connections-per-ip",
+        "most live WebSocket connections from one IP (0: no limit; over it: 429)",
     ),
 ];
 
@@ -405,6 +432,12 @@ impl Config {
         }
         if self.ws_max_connections == 0 {
             return fail("WS_MAX_CONNECTIONS", "must be at least 1");
+        }
+        if self.game_lobby_expire_s == 0 {
+            return fail("GAME_LOBBY_EXPIRE_S", "must be at least 1 (seconds)");
+        }
+        if self.hub_max_games == 0 {
+            return fail("HUB_MAX_GAMES", "must be at least 1");
         }
         if self.game_abandon_s == 0 {
             return fail("GAME_ABANDON_S", "must be at least 1 (seconds)");

@@ -74,6 +74,10 @@ pub fn api_routes() -> ApiRouter<AppState> {
                 op.summary("WebSocket echo for conformance suites (only with WS_ECHO=true)")
                     .error(400, "not a WebSocket upgrade request")
                     .error(404, "WS_ECHO is off")
+                    .error(
+                        429,
+                        "this address holds WS_MAX_CONNECTIONS_PER_IP connections already",
+                    )
                     .error(503, "shutting down, or at the connection limit")
             }),
         )
@@ -287,6 +291,7 @@ async fn websocket(
     State(state): State<AppState>,
     Path(WsPath { client_id }): Path<WsPath>,
     Query(mut params): Query<WsParams>,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
@@ -316,6 +321,21 @@ async fn websocket(
     if let Err((status, reason)) = check_identity(&state, &client_id, &binding, client_type) {
         return refuse(status, reason);
     }
+    let cap = state.config.ws_max_connections_per_ip;
+    let ip_slot = match peer.map(|p| p.0.0.ip()) {
+        Some(ip) if cap > 0 => match crate::state::IpSlot::take(&state.per_ip, ip, cap) {
+            Some(s) => Some(s),
+            None => {
+                return refuse(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    format!(
+                        "this address holds {cap} connections (WS_MAX_CONNECTIONS_PER_IP = {cap}); close one or retry later"
+                    ),
+                );
+            }
+        },
+        _ => None,
+    };
     let Some(slot) = take_slot(&state) else {
         return over_capacity(&state);
     };
@@ -324,6 +344,7 @@ async fn websocket(
         tracker.track_future(async move {
             socket::run(socket, state, client_id, client_type, binding).await;
             drop(slot);
+            drop(ip_slot);
         })
     })
 }

@@ -32,8 +32,8 @@ pub async fn serve(listener: TcpListener, app: Router, state: AppState) -> std::
             _ = shutdown.triggered() => break,
             accepted = listener.accept() => accepted,
         };
-        let tcp = match accepted {
-            Ok((tcp, _peer)) => tcp,
+        let (tcp, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(e) => {
                 // EMFILE/ENFILE and aborted handshakes: keep serving; back off when out of
                 // descriptors so the loop does not spin.
@@ -43,7 +43,17 @@ pub async fn serve(listener: TcpListener, app: Router, state: AppState) -> std::
             }
         };
         tune(&tcp, sndbuf);
-        let service = TowerToHyperService::new(app.clone());
+        // Every request knows its peer (`ConnectInfo`), for the per-IP connection cap.
+        let service = TowerToHyperService::new(
+            tower::ServiceBuilder::new()
+                .map_request(move |mut request: hyper::Request<hyper::body::Incoming>| {
+                    request
+                        .extensions_mut()
+                        .insert(axum::extract::ConnectInfo(peer));
+                    request
+                })
+                .service(app.clone()),
+        );
         let mut stop = stop_rx.clone();
         http.spawn(async move {
             let connection = http1::Builder::new()

@@ -225,6 +225,17 @@ async fn write_loop(
         }
     }
     let deadline = Instant::now() + CLOSE_FRAME_TIMEOUT;
+    // A game that ends and is removed at once (DELETE, lobby expiry) queued its `game_over`
+    // just before the close: the client gets what was queued, then the close.
+    if entry.control.reason() == Some(CloseReason::GameRemoved) {
+        let drain = async {
+            while let Ok(m) = queue.try_recv() {
+                sink.feed(m).await?;
+            }
+            sink.flush().await
+        };
+        let _ = tokio::time::timeout_at(deadline, drain).await;
+    }
     // Two tries: a batch cancelled mid-way can leave one frame in the split sink's slot; once
     // the peer has closed, tungstenite refuses it (and the slot is emptied), and only the
     // second try flushes the close reply. Without it, some of many clients closing at once

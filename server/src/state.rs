@@ -28,6 +28,8 @@ pub struct AppState {
     pub games: GameRegistry,
     /// `WS_MAX_CONNECTIONS` permits; each WebSocket holds one for its whole life.
     pub ws_slots: Arc<Semaphore>,
+    /// Live WebSocket connections per peer IP (only counted with `WS_MAX_CONNECTIONS_PER_IP`).
+    pub per_ip: PerIp,
     /// The hub's Prometheus recorder (`GET /metrics`).
     pub metrics: Arc<crate::metrics::HubMetrics>,
 }
@@ -44,6 +46,7 @@ impl AppState {
             connections: TaskTracker::new(),
             games: GameRegistry::new(store),
             metrics: crate::metrics::HubMetrics::new(),
+            per_ip: PerIp::default(),
         }
     }
 
@@ -57,6 +60,47 @@ impl AppState {
             timeout_s: self.config.ws_timeout,
             max_message_bytes: self.config.ws_max_message_bytes,
             metrics: self.metrics.clone(),
+            lobby_expire: std::time::Duration::from_secs(self.config.game_lobby_expire_s),
+        }
+    }
+}
+
+/// Live connections per peer IP, shared by every upgrade.
+pub type PerIp = Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>;
+
+/// One connection of an IP address, counted until dropped (held by the socket's task).
+#[derive(Debug)]
+pub struct IpSlot {
+    /// The counts.
+    map: PerIp,
+    /// Whose slot.
+    ip: std::net::IpAddr,
+}
+
+impl IpSlot {
+    /// A slot for `ip` if it holds fewer than `cap` connections.
+    pub fn take(map: &PerIp, ip: std::net::IpAddr, cap: usize) -> Option<IpSlot> {
+        let mut counts = map.lock().unwrap_or_else(|p| p.into_inner());
+        let n = counts.entry(ip).or_default();
+        if *n >= cap {
+            return None;
+        }
+        *n += 1;
+        Some(IpSlot {
+            map: map.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for IpSlot {
+    fn drop(&mut self) {
+        let mut counts = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = counts.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                counts.remove(&self.ip);
+            }
         }
     }
 }

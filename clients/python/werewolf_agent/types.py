@@ -236,10 +236,14 @@ class PresenceFrame(_GameFrame):
     last_seen: float
 
 
-class GameOverFrame(_GameFrame):
+class _GameOverFrame(_GameFrame):
     winner: Winner
     day: int
     roles: Dict[str, Role]
+
+
+class GameOverFrame(_GameOverFrame, total=False):
+    reason: str  # why it ended early (winner "aborted")
 
 
 ServerFrame = Union[

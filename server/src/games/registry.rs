@@ -218,6 +218,8 @@ pub struct HubLinks {
     pub max_message_bytes: usize,
     /// Where the game's measurements go (its hidden side only once it has ended).
     pub metrics: Arc<crate::metrics::HubMetrics>,
+    /// How long a game may wait in the lobby before it is removed (`GAME_LOBBY_EXPIRE_S`).
+    pub lobby_expire: Duration,
 }
 
 /// All games, behind a cheap-to-clone handle.
@@ -343,6 +345,10 @@ impl GameRegistry {
                 .await
                 .map_err(|e| StoreError::Io(e.to_string()))?;
             let stored = match loaded {
+                // Removed before it started (lobby expiry, DELETE): nothing to bring back.
+                Ok(Some(s)) if s.ended.is_some() && !s.inputs.contains(&store::Input::Start) => {
+                    continue;
+                }
                 Ok(Some(s)) => s,
                 Ok(None) => continue,
                 Err(e) => {

@@ -1,6 +1,6 @@
 //! REST for games: create, join, list, inspect, start, and the agents directory.
 
-use super::actor::{GameCommand, StartError};
+use super::actor::{EndError, GameCommand, StartError};
 use super::registry::{BotSeat, GameSummary, JoinError, SeatCredentials};
 use super::spec::CreateGame;
 use crate::api::{Doc, error};
@@ -28,7 +28,10 @@ pub fn routes() -> ApiRouter<AppState> {
                     .json::<CreatedAnswer>(201, "created, durable before the answer")
                     .error(400, "an invalid setup or body (the reason names the field)")
                     .admin()
-                    .error(503, "the game could not be stored")
+                    .error(
+                        503,
+                        "the game could not be stored, or the hub holds HUB_MAX_GAMES games",
+                    )
             })
             .get_with(list, |op| {
                 op.summary("List the games, optionally by status")
@@ -46,6 +49,15 @@ pub fn routes() -> ApiRouter<AppState> {
                     )
                     .or_text(200, "text/html")
                     .error(404, "no such game")
+            })
+            .delete_with(end, |op| {
+                op.summary("End a game now, telling its clients why (a running game ends as `aborted`; one that never started is removed)")
+                    .json::<EndAnswer>(200, "ended (durable before the answer)")
+                    .error(400, "a bad query")
+                    .admin()
+                    .error(404, "no such game")
+                    .error(409, "the game is already over")
+                    .error(503, "the end could not be logged, or the game is shutting down")
             }),
         )
         .api_route(
@@ -140,6 +152,16 @@ async fn create(
         Ok(s) => s,
         Err(reason) => return error(StatusCode::BAD_REQUEST, reason),
     };
+    let live = state.games.all().iter().filter(|g| !g.is_over()).count();
+    if live >= state.config.hub_max_games {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "the hub holds {live} games that have not ended (HUB_MAX_GAMES = {}); retry when some have ended",
+                state.config.hub_max_games
+            ),
+        );
+    }
     match state.games.create(spec, state.links()).await {
         Ok(created) => {
             let base = public_base(&headers, &state);
@@ -313,6 +335,72 @@ async fn start(
         .into_response(),
         Ok(Err(StartError::Refused(reason))) => error(StatusCode::CONFLICT, reason),
         Ok(Err(StartError::Store(reason))) => error(StatusCode::SERVICE_UNAVAILABLE, reason),
+        Err(_) => error(StatusCode::SERVICE_UNAVAILABLE, "the game is shutting down"),
+    }
+}
+
+/// Query of `DELETE /games/{id}`.
+#[derive(Debug, Deserialize, JsonSchema)]
+struct EndQuery {
+    /// Why, as told to the game's clients in its `game_over.reason` (default: "ended by the
+    /// operator"); at most 200 characters.
+    reason: Option<String>,
+}
+
+/// `DELETE /games/{id}` answer.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct EndAnswer {
+    /// The game.
+    pub game_id: String,
+    /// Always true.
+    pub ended: bool,
+    /// The reason its clients were given.
+    pub reason: String,
+}
+
+async fn end(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(GamePath { game_id }): Path<GamePath>,
+    query: Result<Query<EndQuery>, QueryRejection>,
+) -> Response {
+    if let Err(denied) = authorize(&state, &headers) {
+        return *denied;
+    }
+    let Query(query) = match query {
+        Ok(q) => q,
+        Err(rejection) => return error(StatusCode::BAD_REQUEST, rejection.body_text()),
+    };
+    let reason = match query.reason {
+        Some(r) if r.chars().count() > 200 || r.chars().any(char::is_control) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "reason must be at most 200 characters, without control characters",
+            );
+        }
+        Some(r) if !r.trim().is_empty() => format!("ended by the operator: {}", r.trim()),
+        _ => "ended by the operator".to_owned(),
+    };
+    let Some(game) = state.games.get(&game_id) else {
+        return error(StatusCode::NOT_FOUND, format!("no game `{game_id}`"));
+    };
+    let (reply, answer) = oneshot::channel();
+    let command = GameCommand::End {
+        reason: reason.clone(),
+        reply,
+    };
+    if game.commands.send(command).await.is_err() {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "the game is shutting down");
+    }
+    match answer.await {
+        Ok(Ok(())) => Json(EndAnswer {
+            game_id,
+            ended: true,
+            reason,
+        })
+        .into_response(),
+        Ok(Err(e @ EndError::Over)) => error(StatusCode::CONFLICT, e.to_string()),
+        Ok(Err(EndError::Store(reason))) => error(StatusCode::SERVICE_UNAVAILABLE, reason),
         Err(_) => error(StatusCode::SERVICE_UNAVAILABLE, "the game is shutting down"),
     }
 }

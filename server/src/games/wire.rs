@@ -432,6 +432,7 @@ pub fn event_message(
                 .enumerate()
                 .map(|(i, r)| (names.ids[i].clone(), *r))
                 .collect(),
+            reason: None,
         })),
     }
 }

@@ -167,6 +167,9 @@ impl GameActor {
                     if let ServerMessage::PhaseUpdate(p) = &mut message {
                         p.deadline = latest_deadline;
                     }
+                    if let ServerMessage::GameOver(over) = &mut message {
+                        over.reason.clone_from(&self.end_reason);
+                    }
                     self.route_event(message, &client_id, event.audience);
                 }
                 Output::Request(request) => {

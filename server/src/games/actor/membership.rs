@@ -195,10 +195,63 @@ impl GameActor {
                     after_s = self.abandon_after.as_secs(),
                     "every seat offline: game aborted"
                 );
+                self.end_reason = Some(format!(
+                    "every client seat's agent was offline for GAME_ABANDON_S ({} s)",
+                    self.abandon_after.as_secs()
+                ));
                 self.batch.push(Op::Input(Input::Abort));
                 self.process(outputs, false);
             }
             Err(e) => debug!(error = %e, "abort of a game already over"),
+        }
+    }
+
+    /// Ends the game now: a running one as `aborted` (its `game_over` carries `reason`); one
+    /// that never started gets a `game_over` (aborted, no roles) on every stream and is
+    /// removed once that is durable (its clients are closed with 4003).
+    pub(super) fn end(&mut self, reason: String) -> Result<(), EndError> {
+        if self.remove {
+            return Err(EndError::Over);
+        }
+        match self.game.as_mut() {
+            Some(g) if g.is_over() => Err(EndError::Over),
+            Some(g) => {
+                let outputs = g.abort().map_err(|_| EndError::Over)?;
+                info!(reason = %reason, "game ended early");
+                self.end_reason = Some(reason);
+                self.batch.push(Op::Input(Input::Abort));
+                self.process(outputs, false);
+                Ok(())
+            }
+            None => {
+                info!(reason = %reason, "game removed before it started");
+                let over = ServerMessage::GameOver(GameOverBody {
+                    game_id: self.shared.id.to_string(),
+                    seq: 0,
+                    winner: werewolf_schemas::Winner::Aborted,
+                    day: 0,
+                    roles: Default::default(),
+                    reason: Some(reason.clone()),
+                });
+                let seats: Vec<usize> = (0..self.agents.len()).collect();
+                self.route(
+                    over,
+                    GAME_ENGINE_ID,
+                    Route {
+                        seats: &seats,
+                        public: true,
+                        full: true,
+                    },
+                );
+                self.batch.push(Op::Ended(store::Ended {
+                    winner: werewolf_schemas::Winner::Aborted,
+                    ended_at: now_epoch_s(),
+                    days: 0,
+                }));
+                self.end_reason = Some(reason);
+                self.remove = true;
+                Ok(())
+            }
         }
     }
 

@@ -55,8 +55,8 @@ use tokio_util::time::{DelayQueue, delay_queue};
 use tracing::{Instrument, debug, info, info_span};
 use werewolf_engine::{self as engine, Audience, EventKind, Game, Output, Seat};
 use werewolf_schemas::{
-    ActionRequestBody, AgentMessageIn, ConnectionData, ErrorBody, ErrorCode, GameStateBody,
-    PlayerActionIn, PlayerInfo, PresenceBody, ServerFrame, ServerMessage, You,
+    ActionRequestBody, AgentMessageIn, ConnectionData, ErrorBody, ErrorCode, GameOverBody,
+    GameStateBody, PlayerActionIn, PlayerInfo, PresenceBody, ServerFrame, ServerMessage, You,
 };
 
 /// What a connection is to a game.
@@ -123,6 +123,14 @@ pub enum GameCommand {
         /// Where the outcome goes.
         reply: oneshot::Sender<Result<(), StartError>>,
     },
+    /// `DELETE /games/{id}`: end the game now (a running one as `aborted`, a lobby one is
+    /// removed), telling its clients why.
+    End {
+        /// Why, as told to the clients.
+        reason: String,
+        /// Where the outcome goes (once the end is durable).
+        reply: oneshot::Sender<Result<(), EndError>>,
+    },
     /// `POST /games/{id}/join`.
     Join {
         /// The name to seat.
@@ -139,6 +147,17 @@ pub enum StartError {
     #[error("{0}")]
     Refused(String),
     /// The start could not be logged: the game is halted (503).
+    #[error("{0}")]
+    Store(String),
+}
+
+/// Why `DELETE /games/{id}` did not end the game.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum EndError {
+    /// The game is already over: 409.
+    #[error("the game is already over")]
+    Over,
+    /// The end could not be logged: the game is halted (503).
     #[error("{0}")]
     Store(String),
 }
@@ -198,6 +217,8 @@ struct Pending {
 enum AfterCommit {
     /// Answer `POST /start`.
     Start(oneshot::Sender<Result<(), StartError>>),
+    /// Answer `DELETE /games/{id}`.
+    End(oneshot::Sender<Result<(), EndError>>),
     /// Answer `POST /join`.
     Join(
         oneshot::Sender<Result<SeatCredentials, JoinError>>,
@@ -267,6 +288,13 @@ struct GameActor {
     halted: Option<StoreError>,
     /// `WS_TIMEOUT` and `WS_MAX_MESSAGE_BYTES`, for the `connection` frame.
     welcome_limits: (u64, usize),
+    /// Why the game was ended early (`DELETE`, abandonment, lobby expiry), for its
+    /// `game_over`.
+    end_reason: Option<String>,
+    /// Set when a game that never started was ended: it retires as soon as that is durable.
+    remove: bool,
+    /// When a game that has not started is removed (`GAME_LOBBY_EXPIRE_S` after creation).
+    lobby_expires: Instant,
     /// The hub's recorder.
     metrics: Arc<crate::metrics::HubMetrics>,
     /// What this game measured of its hidden side while it runs; handed to `metrics` when
@@ -293,6 +321,7 @@ pub async fn run(
         timeout_s,
         max_message_bytes,
         metrics,
+        lobby_expire,
     } = links;
     let span = info_span!("game", game_id = %shared.id);
     async move {
@@ -329,7 +358,13 @@ pub async fn run(
             welcome_limits: (timeout_s, max_message_bytes),
             metrics,
             samples: Default::default(),
+            end_reason: None,
+            remove: false,
+            lobby_expires: Instant::now(),
         };
+        // The lobby clock runs from the game's creation, across restarts.
+        let age = Duration::from_secs_f64((now_epoch_s() - actor.shared.created_at).max(0.0));
+        actor.lobby_expires = Instant::now() + lobby_expire.saturating_sub(age);
         actor.publish();
         if let Some((stored, rebuilt)) = recovered {
             actor.recover(stored);
@@ -350,6 +385,8 @@ pub async fn run(
             let next_bot = actor.bot_moves.front().map(|(due, _)| *due);
             let retire_at = actor.ended_at.map(|t| t + retention);
             let abort_at = actor.all_offline_since.map(|t| t + actor.abandon_after);
+            let expire_at = (actor.game.is_none() && actor.halted.is_none())
+                .then_some(actor.lobby_expires);
             tokio::select! {
                 biased;
                 _ = shutdown.triggered() => return false,
@@ -359,6 +396,10 @@ pub async fn run(
                 }
                 _ = tokio::time::sleep_until(abort_at.unwrap_or_else(Instant::now)), if abort_at.is_some() => {
                     actor.abort_abandoned();
+                }
+                _ = tokio::time::sleep_until(expire_at.unwrap_or_else(Instant::now)), if expire_at.is_some() => {
+                    info!("never started: lobby expired");
+                    let _ = actor.end("the game never started within GAME_LOBBY_EXPIRE_S".to_owned());
                 }
                 command = inbox.recv() => match command {
                     Some(c) => {
@@ -384,6 +425,10 @@ pub async fn run(
                 }
             }
             actor.commit().await;
+            if actor.remove && actor.halted.is_none() {
+                actor.retire();
+                return true;
+            }
         }
     }
     .instrument(span)
@@ -428,6 +473,12 @@ impl GameActor {
                     let _ = reply.send(Err(StartError::Refused(e)));
                 }
             },
+            GameCommand::End { reason, reply } => match self.end(reason) {
+                Ok(()) => self.after_commit.push(AfterCommit::End(reply)),
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                }
+            },
             GameCommand::Join { name, reply } => match self.join(&name) {
                 Ok(credentials) => self
                     .after_commit
@@ -467,6 +518,9 @@ impl GameActor {
             GameCommand::Start { reply } => {
                 let _ = reply.send(Err(StartError::Store(why)));
             }
+            GameCommand::End { reply, .. } => {
+                let _ = reply.send(Err(EndError::Store(why)));
+            }
             GameCommand::Join { reply, .. } => {
                 let _ = reply.send(Err(JoinError::Store(why)));
             }
@@ -505,6 +559,9 @@ impl GameActor {
                 AfterCommit::Start(reply) => {
                     let _ = reply.send(Ok(()));
                 }
+                AfterCommit::End(reply) => {
+                    let _ = reply.send(Ok(()));
+                }
                 AfterCommit::Join(reply, credentials) => {
                     let _ = reply.send(Ok(credentials));
                 }
@@ -520,6 +577,9 @@ impl GameActor {
             match after {
                 AfterCommit::Start(reply) => {
                     let _ = reply.send(Err(StartError::Store(why.clone())));
+                }
+                AfterCommit::End(reply) => {
+                    let _ = reply.send(Err(EndError::Store(why.clone())));
                 }
                 AfterCommit::Join(reply, _) => {
                     let _ = reply.send(Err(JoinError::Store(why.clone())));
