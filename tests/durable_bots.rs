@@ -130,3 +130,84 @@ async fn a_table_of_bots_killed_mid_game_finishes_the_same_game() {
         }
     }
 }
+
+/// The same with the log in Redis (`HUB_REDIS_URL`): the hub SIGKILLed mid-game and
+/// restarted finishes the same game, and Redis itself SIGKILLed and restarted mid-game (AOF,
+/// `appendfsync always`) is a pause for the game, not a loss.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_table_of_bots_on_redis_survives_kill_9_of_the_hub_and_of_redis() {
+    let seed = 2024;
+    let reference = HubProc::start("memory", None);
+    let (ref_gid, ref_token) = create(&reference.addr, seed).await;
+    wait_until_over(&reference.addr, &ref_gid).await;
+    let expected = content(
+        &replay(&reference.addr, &ref_gid, "full", &ref_token).await,
+        &ref_gid,
+    );
+
+    let dir = TempDir::new("redis");
+    let mut redis = common::process::RedisProc::start(dir.path());
+    let url = redis.url();
+    let env = [("HUB_REDIS_URL", url.as_str())];
+
+    // 1. The hub dies mid-game.
+    let mut hub = HubProc::start_with("sqlite", None, None, &env);
+    let (gid, token) = create(&hub.addr, seed).await;
+    wait_for_frames(&hub.addr, &gid, 20).await;
+    assert_running(&hub.addr, &gid).await;
+    hub.kill9();
+    let hub = HubProc::start_with("sqlite", None, None, &env);
+    wait_until_over(&hub.addr, &gid).await;
+    let got = content(&replay(&hub.addr, &gid, "full", &token).await, &gid);
+    assert_same(&got, &expected, "hub killed");
+
+    // 2. Redis dies mid-game and comes back on the same files.
+    let (gid, token) = create(&hub.addr, seed).await;
+    wait_for_frames(&hub.addr, &gid, 30).await;
+    assert_running(&hub.addr, &gid).await;
+    redis.kill9_and_restart();
+    wait_until_over(&hub.addr, &gid).await;
+    let got = content(&replay(&hub.addr, &gid, "full", &token).await, &gid);
+    assert_same(&got, &expected, "Redis killed");
+    assert!(
+        !hub.stderr().iter().any(|l| l.contains("halted")),
+        "no game halted: {:#?}",
+        hub.stderr()
+    );
+}
+
+/// Asserts the game has not ended yet (the kill is mid-game).
+async fn assert_running(addr: &str, gid: &str) {
+    let (_, _, text) = common::http_raw(addr, "GET", &format!("/games/{gid}"), None, None).await;
+    let v: Value = serde_json::from_str(&text).expect("json");
+    assert!(v["winner"].is_null(), "the game ended before the kill: {v}");
+}
+
+/// Waits until the public view of a game has at least `n` frames.
+async fn wait_for_frames(addr: &str, gid: &str, n: usize) {
+    let deadline = tokio::time::Instant::now() + GAME_LIMIT;
+    while replay(addr, gid, "public", "").await.len() < n {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the game did not move"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+fn assert_same(got: &[Value], expected: &[Value], ctx: &str) {
+    if got != expected {
+        let at = got
+            .iter()
+            .zip(expected)
+            .position(|(a, b)| a != b)
+            .unwrap_or(got.len().min(expected.len()));
+        panic!(
+            "{ctx}: the game differs at frame {at} ({} vs {}):\n  {}\n  {}",
+            got.len(),
+            expected.len(),
+            got.get(at).map(Value::to_string).unwrap_or_default(),
+            expected.get(at).map(Value::to_string).unwrap_or_default()
+        );
+    }
+}

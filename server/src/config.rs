@@ -92,6 +92,14 @@ pub struct Config {
     /// Most live WebSocket connections from one IP address (`WS_MAX_CONNECTIONS_PER_IP`,
     /// default 0: no limit); over it the upgrade is refused with 429.
     pub ws_max_connections_per_ip: usize,
+    /// The Redis server that holds the games' log instead of the embedded store
+    /// (`HUB_REDIS_URL`, e.g. `redis://127.0.0.1:6379`; unset: `HUB_STORE` decides).
+    pub hub_redis_url: Option<String>,
+    /// Prefix of every Redis key of this hub (`HUB_REDIS_PREFIX`, default `wwh`).
+    pub hub_redis_prefix: String,
+    /// Seconds a lost Redis connection is retried before a write fails and halts its game
+    /// (`HUB_REDIS_RETRY_S`, default 30). ≥ 1.
+    pub hub_redis_retry_s: u64,
 }
 
 impl Default for Config {
@@ -124,6 +132,9 @@ impl Default for Config {
             game_lobby_expire_s: 3600,
             hub_max_games: 10_000,
             ws_max_connections_per_ip: 0,
+            hub_redis_url: None,
+            hub_redis_prefix: "wwh".to_owned(),
+            hub_redis_retry_s: 30,
         }
     }
 }
@@ -262,6 +273,21 @@ pub const SETTINGS: &[Setting] = &[
         "HUB_MAX_GAMES",
         "max-games",
         "most games that have not ended (POST /games over it: 503)",
+    ),
+    setting(
+        "HUB_REDIS_URL",
+        "redis-url",
+        "Redis server holding the games' log instead of the embedded store (redis://host:port)",
+    ),
+    setting(
+        "HUB_REDIS_PREFIX",
+        "redis-prefix",
+        "prefix of this hub's Redis keys",
+    ),
+    setting(
+        "HUB_REDIS_RETRY_S",
+        "redis-retry-s",
+        "seconds a lost Redis connection is retried before a write halts its game",
     ),
     setting(
         "WS_MAX_CONNECTIONS_PER_IP",
@@ -436,6 +462,37 @@ impl Config {
         if self.game_lobby_expire_s == 0 {
             return fail("GAME_LOBBY_EXPIRE_S", "must be at least 1 (seconds)");
         }
+        if self.hub_redis_retry_s == 0 {
+            return fail("HUB_REDIS_RETRY_S", "must be at least 1 (seconds)");
+        }
+        if let Some(url) = self.hub_redis_url.as_deref() {
+            if !(url.starts_with("redis://")
+                || url.starts_with("rediss://")
+                || url.starts_with("unix://"))
+            {
+                return fail(
+                    "HUB_REDIS_URL",
+                    "must be a redis:// (or rediss://, unix://) URL",
+                );
+            }
+            if self.hub_store == "memory" {
+                return fail(
+                    "HUB_REDIS_URL",
+                    "conflicts with HUB_STORE=memory (Redis is the store)",
+                );
+            }
+        }
+        if self.hub_redis_prefix.is_empty()
+            || !self
+                .hub_redis_prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            return fail(
+                "HUB_REDIS_PREFIX",
+                "must be letters, digits, '-', '_' or '.'",
+            );
+        }
         if self.hub_max_games == 0 {
             return fail("HUB_MAX_GAMES", "must be at least 1");
         }
@@ -497,6 +554,13 @@ impl Config {
 
     /// Opens the configured store (one line naming the file and the problem on failure).
     pub fn open_store(&self) -> Result<crate::store::Store, crate::store::StoreError> {
+        if let Some(url) = &self.hub_redis_url {
+            return Ok(std::sync::Arc::new(crate::store::redis::RedisStore::open(
+                url,
+                &self.hub_redis_prefix,
+                Duration::from_secs(self.hub_redis_retry_s),
+            )?));
+        }
         Ok(match self.hub_store.as_str() {
             "memory" => std::sync::Arc::new(crate::store::memory::MemoryStore::new()),
             _ => std::sync::Arc::new(crate::store::sqlite::SqliteStore::open_with(

@@ -183,3 +183,99 @@ pub fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// A real `redis-server` (Debian's package; `.ci/run` installs it) on a free loopback port,
+/// with AOF on and `appendfsync always` (so a `kill -9` of Redis loses no acknowledged
+/// write), its files in `dir`; killed on drop.
+pub struct RedisProc {
+    /// The process.
+    pub child: Child,
+    /// Its port.
+    pub port: u16,
+    /// Its data directory.
+    dir: PathBuf,
+}
+
+impl RedisProc {
+    /// Starts Redis on a free port with its files in `dir`, and waits until it answers.
+    pub fn start(dir: &Path) -> RedisProc {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        Self::start_on(dir, port)
+    }
+
+    /// Starts Redis on `port` (to restart one on the same port and files).
+    pub fn start_on(dir: &Path, port: u16) -> RedisProc {
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+                "--dir",
+            ])
+            .arg(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("redis-server is needed (`.ci/run` installs Debian's redis-server): {e}")
+            });
+        let proc = RedisProc {
+            child,
+            port,
+            dir: dir.to_owned(),
+        };
+        let start = std::time::Instant::now();
+        while !proc.answers() {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "redis-server did not answer on port {port}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        proc
+    }
+
+    /// `redis://127.0.0.1:{port}`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Whether it answers PING.
+    pub fn answers(&self) -> bool {
+        use std::io::{Read, Write};
+        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else {
+            return false;
+        };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
+        let mut buf = [0u8; 16];
+        s.write_all(b"PING\r\n").is_ok()
+            && s.read(&mut buf)
+                .is_ok_and(|n| buf[..n].starts_with(b"+PONG"))
+    }
+
+    /// SIGKILL, then a new server on the same port and files.
+    pub fn kill9_and_restart(&mut self) {
+        self.child.kill().expect("SIGKILL redis");
+        self.child.wait().expect("reap redis");
+        let next = RedisProc::start_on(&self.dir, self.port);
+        let old = std::mem::replace(self, next);
+        std::mem::forget(old);
+    }
+}
+
+impl Drop for RedisProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -2,9 +2,9 @@
 //! every frame of every stream, so that clients resume by `seq`, a restarted hub recovers
 //! every game, and finished games can be replayed and exported.
 //!
-//! The log is behind [`GameStore`], with two backends: [`memory::MemoryStore`] (nothing on
-//! disk; `HUB_STORE=memory`) and [`sqlite::SqliteStore`] (the embedded default). A cluster
-//! backend (Redis) implements the same trait.
+//! The log is behind [`GameStore`], with three backends: [`memory::MemoryStore`] (nothing on
+//! disk; `HUB_STORE=memory`), [`sqlite::SqliteStore`] (the embedded default) and
+//! [`redis::RedisStore`] (`HUB_REDIS_URL`; the cluster's log).
 //!
 //! # Model
 //! - A game's **inputs** ([`Input`]) are what the engine was fed, in order. The engine is
@@ -18,6 +18,7 @@
 
 pub mod export;
 pub mod memory;
+pub mod redis;
 pub mod sqlite;
 
 use crate::games::stamped::SeqStamped;

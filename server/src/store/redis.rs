@@ -1,0 +1,553 @@
+//! The log in Redis (`HUB_REDIS_URL`): the first piece of the cluster backend. Every game's
+//! keys share one hash tag (`{prefix}:{game_id}:…` with the game id in braces), so a game
+//! lives in one Redis Cluster slot and one Lua script appends a whole batch atomically.
+//!
+//! # Keys of a game `G` (prefix `P`, default `wwh`)
+//! - `P:{G}:meta`: the creation data (JSON); `P:{G}:joins`: seats claimed later (JSON list);
+//! - `P:{G}:inputs`: the engine inputs (JSON list); `P:{G}:ended`: the end (JSON);
+//! - `P:{G}:rec`: every routed message, `[head, tail]` around its `seq` (a hash by record
+//!   index, so reading any frame is O(1));
+//!   `P:{G}:s:{stream}`: per stream, the record index of each frame (`seq - 1` ⇒ index);
+//!   `P:{G}:heads`: per stream, its last `seq` (hash);
+//! - `P:{G}:batch`: how many batches were applied. A batch carries its number, and the script
+//!   applies it only if it is the next one: a batch retried after a lost reply is applied once
+//!   (and, for the cluster, a node that lost a game's lease cannot append behind the new
+//!   owner's back once the number is fenced by the lease);
+//! - `P:games`: every game id, scored by its creation time.
+//!
+//! # Durability
+//! A batch is durable when Redis has answered the script: what Redis keeps across its own
+//! restart depends on its persistence settings (README: AOF with `appendfsync everysec` loses
+//! at most a second of commits to a power loss, `always` none; without AOF a restart loses
+//! everything since the last snapshot). The writer retries a lost connection for
+//! `HUB_REDIS_RETRY_S` before it fails the batch (and halts the game): a Redis restart is a
+//! pause, not a loss.
+
+use super::{
+    Batch, Commit, Ended, GameMeta, GameRow, GameStore, Input, Op, SeatMeta, StoreError,
+    StoredGame, StreamId, TokenHash,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+use tracing::warn;
+use werewolf_schemas::Winner;
+
+/// Appends one batch: `ARGV` = key prefix of the game, the `games` key, the game id, the
+/// batch number, then the ops as JSON. Returns `applied` or `duplicate`.
+const APPEND: &str = r#"
+local p = ARGV[1]
+local n = tonumber(ARGV[4])
+local done = tonumber(redis.call('GET', p .. ':batch') or '0')
+if n <= done then return 'duplicate' end
+if n ~= done + 1 then return redis.error_reply('batch ' .. n .. ' after ' .. done) end
+local ops = cjson.decode(ARGV[5])
+for _, op in ipairs(ops) do
+  if op.t == 'create' then
+    redis.call('SET', p .. ':meta', op.v)
+    redis.call('ZADD', ARGV[2], op.at, ARGV[3])
+  elseif op.t == 'join' then
+    redis.call('RPUSH', p .. ':joins', op.v)
+  elseif op.t == 'input' then
+    redis.call('RPUSH', p .. ':inputs', op.v)
+  elseif op.t == 'event' then
+    local index = redis.call('HLEN', p .. ':rec')
+    redis.call('HSET', p .. ':rec', index, op.v)
+    for _, s in ipairs(op.s) do
+      redis.call('RPUSH', p .. ':s:' .. s[1], index)
+      redis.call('HSET', p .. ':heads', s[1], s[2])
+    end
+  elseif op.t == 'ended' then
+    redis.call('SET', p .. ':ended', op.v)
+  end
+end
+redis.call('SET', p .. ':batch', n)
+return 'applied'
+"#;
+
+/// The frames of one stream: `ARGV` = key prefix of the game, stream key, first index, last
+/// index (0-based, inclusive). Returns the records, in order.
+const FRAMES: &str = r#"
+local p = ARGV[1]
+local ids = redis.call('LRANGE', p .. ':s:' .. ARGV[2], ARGV[3], ARGV[4])
+local out = {}
+for i, id in ipairs(ids) do
+  out[i] = redis.call('HGET', p .. ':rec', id)
+end
+return out
+"#;
+
+/// Creation data as stored.
+#[derive(Serialize, Deserialize)]
+struct MetaJson {
+    game_id: String,
+    created_at: f64,
+    spec: Value,
+    observer_hash: String,
+    seats: Vec<SeatJson>,
+}
+
+/// One seat as stored.
+#[derive(Serialize, Deserialize)]
+struct SeatJson {
+    player_id: String,
+    name: Option<String>,
+    token_hash: Option<String>,
+}
+
+/// A join as stored.
+#[derive(Serialize, Deserialize)]
+struct JoinJson {
+    seat: usize,
+    name: String,
+    token_hash: String,
+}
+
+/// The end as stored.
+#[derive(Serialize, Deserialize)]
+struct EndedJson {
+    winner: Winner,
+    ended_at: f64,
+    days: u32,
+}
+
+fn hash_hex(hash: &TokenHash) -> String {
+    hex::encode(hash)
+}
+
+fn hash_from_hex(text: &str) -> Option<TokenHash> {
+    hex::decode(text).ok()?.try_into().ok()
+}
+
+/// A batch waiting for the writer.
+type Job = (Batch, oneshot::Sender<Result<(), StoreError>>);
+
+/// The log in Redis. One writer thread appends (in order, per game); reads use their own
+/// connection.
+pub struct RedisStore {
+    /// Where the writer takes batches from; `None` once closed.
+    writer: Mutex<Option<mpsc::Sender<Job>>>,
+    /// The connection of the readers (`frames`, `games`, `load`), opened on demand.
+    reader: Mutex<Option<redis::Connection>>,
+    /// The server.
+    client: redis::Client,
+    /// Key prefix.
+    prefix: Arc<str>,
+    /// How long a lost connection is retried before an operation fails.
+    retry: Duration,
+}
+
+impl RedisStore {
+    /// Connects to `url` (checking the server answers) and starts the writer.
+    pub fn open(url: &str, prefix: &str, retry: Duration) -> Result<RedisStore, StoreError> {
+        let client = redis::Client::open(url)
+            .map_err(|e| StoreError::Io(format!("HUB_REDIS_URL {url}: {e}")))?;
+        let mut first = client
+            .get_connection_with_timeout(Duration::from_secs(5))
+            .map_err(|e| StoreError::Io(format!("Redis at {url}: {e}")))?;
+        redis::cmd("PING")
+            .query::<String>(&mut first)
+            .map_err(|e| StoreError::Io(format!("Redis at {url}: {e}")))?;
+        let (tx, rx) = mpsc::channel::<Job>();
+        let writer = Writer {
+            client: client.clone(),
+            connection: Some(first),
+            prefix: Arc::from(prefix),
+            retry,
+            batches: HashMap::new(),
+            script: redis::Script::new(APPEND),
+        };
+        std::thread::Builder::new()
+            .name("redis-store".into())
+            .spawn(move || writer.run(rx))
+            .map_err(|e| StoreError::Io(e.to_string()))?;
+        Ok(RedisStore {
+            writer: Mutex::new(Some(tx)),
+            reader: Mutex::new(None),
+            client,
+            prefix: Arc::from(prefix),
+            retry,
+        })
+    }
+
+    fn game_key(&self, game_id: &str) -> String {
+        format!("{}:{{{game_id}}}", self.prefix)
+    }
+
+    /// Runs `f` on the readers' connection, reconnecting (for up to `retry`) when it fails.
+    fn read<T>(
+        &self,
+        mut f: impl FnMut(&mut redis::Connection) -> redis::RedisResult<T>,
+    ) -> Result<T, StoreError> {
+        let started = Instant::now();
+        let mut slot = self.reader.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if slot.is_none() {
+                *slot = self
+                    .client
+                    .get_connection_with_timeout(Duration::from_secs(2))
+                    .ok();
+            }
+            if let Some(connection) = slot.as_mut() {
+                match f(connection) {
+                    Ok(v) => return Ok(v),
+                    Err(e) if !is_connection_error(&e) => {
+                        return Err(StoreError::Io(format!("Redis: {e}")));
+                    }
+                    Err(e) => {
+                        warn!(error = %e, "Redis connection lost; reconnecting");
+                        *slot = None;
+                    }
+                }
+            }
+            if started.elapsed() > self.retry {
+                return Err(StoreError::Io(
+                    "Redis unreachable for HUB_REDIS_RETRY_S".into(),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+fn is_connection_error(e: &redis::RedisError) -> bool {
+    e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() || e.is_timeout()
+}
+
+impl GameStore for RedisStore {
+    fn append(&self, batch: Batch) -> Commit {
+        let (tx, rx) = oneshot::channel();
+        let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        match writer.as_ref().map(|w| w.send((batch, tx))) {
+            Some(Ok(())) => Commit::Pending(rx),
+            _ => Commit::Done(Err(StoreError::Closed)),
+        }
+    }
+
+    fn frames(
+        &self,
+        game_id: &str,
+        stream: StreamId,
+        after: u64,
+        upto: u64,
+    ) -> Result<Vec<String>, StoreError> {
+        if upto <= after {
+            return Ok(Vec::new());
+        }
+        let key = self.game_key(game_id);
+        let script = redis::Script::new(FRAMES);
+        // Redis indexes are i64: "to the end" is -1.
+        let first = i64::try_from(after).unwrap_or(i64::MAX);
+        let last = i64::try_from(upto - 1).unwrap_or(-1);
+        let records: Vec<String> = self.read(|c| {
+            script
+                .arg(&key)
+                .arg(stream.key())
+                .arg(first)
+                .arg(last)
+                .invoke(c)
+        })?;
+        records
+            .iter()
+            .zip(after + 1..)
+            .map(|(record, seq)| {
+                let (head, tail): (String, String) = serde_json::from_str(record)
+                    .map_err(|e| StoreError::Io(format!("a damaged record: {e}")))?;
+                Ok(format!("{head}{seq}{tail}"))
+            })
+            .collect()
+    }
+
+    fn games(&self) -> Result<Vec<GameRow>, StoreError> {
+        let games_key = format!("{}:games", self.prefix);
+        let ids: Vec<(String, f64)> = self.read(|c| {
+            redis::cmd("ZRANGE")
+                .arg(&games_key)
+                .arg(0)
+                .arg(-1)
+                .arg("WITHSCORES")
+                .query(c)
+        })?;
+        let mut rows = Vec::with_capacity(ids.len());
+        for (game_id, created_at) in ids {
+            let key = self.game_key(&game_id);
+            let (meta, first, ended): (Option<String>, Option<String>, Option<String>) = self
+                .read(|c| {
+                    redis::pipe()
+                        .get(format!("{key}:meta"))
+                        .lindex(format!("{key}:inputs"), 0)
+                        .get(format!("{key}:ended"))
+                        .query(c)
+                })?;
+            let players = meta
+                .and_then(|m| serde_json::from_str::<MetaJson>(&m).ok())
+                .map_or(0, |m| m.seats.len());
+            let started = first
+                .and_then(|f| serde_json::from_str::<Input>(&f).ok())
+                .is_some_and(|i| i == Input::Start);
+            rows.push(GameRow {
+                game_id,
+                created_at,
+                players,
+                started,
+                ended: ended.as_deref().and_then(parse_ended),
+            });
+        }
+        Ok(rows)
+    }
+
+    fn load(&self, game_id: &str) -> Result<Option<StoredGame>, StoreError> {
+        let key = self.game_key(game_id);
+        type Loaded = (
+            Option<String>,
+            Vec<String>,
+            Vec<String>,
+            HashMap<String, u64>,
+            Option<String>,
+        );
+        let (meta, joins, inputs, heads, ended): Loaded = self.read(|c| {
+            redis::pipe()
+                .get(format!("{key}:meta"))
+                .lrange(format!("{key}:joins"), 0, -1)
+                .lrange(format!("{key}:inputs"), 0, -1)
+                .hgetall(format!("{key}:heads"))
+                .get(format!("{key}:ended"))
+                .query(c)
+        })?;
+        let Some(meta) = meta else {
+            return Ok(None);
+        };
+        let damaged = |what: &str, e: &dyn std::fmt::Display| {
+            StoreError::Io(format!("game `{game_id}`: a damaged {what} in Redis: {e}"))
+        };
+        let meta: MetaJson = serde_json::from_str(&meta).map_err(|e| damaged("meta", &e))?;
+        let mut meta = GameMeta {
+            game_id: meta.game_id,
+            created_at: meta.created_at,
+            spec: meta.spec,
+            observer_hash: hash_from_hex(&meta.observer_hash)
+                .ok_or_else(|| damaged("observer hash", &"not 32 hex bytes"))?,
+            seats: meta
+                .seats
+                .into_iter()
+                .map(|s| SeatMeta {
+                    player_id: s.player_id,
+                    name: s.name,
+                    token_hash: s.token_hash.as_deref().and_then(hash_from_hex),
+                })
+                .collect(),
+        };
+        for join in joins {
+            let join: JoinJson = serde_json::from_str(&join).map_err(|e| damaged("join", &e))?;
+            if let Some(seat) = meta.seats.get_mut(join.seat) {
+                seat.name = Some(join.name);
+                seat.token_hash = hash_from_hex(&join.token_hash);
+            }
+        }
+        let inputs = inputs
+            .iter()
+            .map(|i| serde_json::from_str(i).map_err(|e| damaged("input", &e)))
+            .collect::<Result<Vec<Input>, _>>()?;
+        Ok(Some(StoredGame {
+            meta,
+            inputs,
+            heads: heads
+                .into_iter()
+                .filter_map(|(k, v)| Some((StreamId::from_key(&k)?, v)))
+                .collect(),
+            ended: ended.as_deref().and_then(parse_ended),
+        }))
+    }
+
+    fn retire(&self, _game_id: &str) {}
+
+    fn durable(&self) -> bool {
+        true
+    }
+
+    fn close(&self) -> Commit {
+        // Every batch sent before is answered in order; the writer stops once the channel
+        // is dropped.
+        let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let Some(writer) = writer else {
+            return Commit::Done(Ok(()));
+        };
+        let (tx, rx) = oneshot::channel();
+        let marker = Batch {
+            game_id: Arc::from(""),
+            ops: Vec::new(),
+        };
+        if writer.send((marker, tx)).is_err() {
+            return Commit::Done(Ok(()));
+        }
+        Commit::Pending(rx)
+    }
+}
+
+fn parse_ended(text: &str) -> Option<Ended> {
+    let e: EndedJson = serde_json::from_str(text).ok()?;
+    Some(Ended {
+        winner: e.winner,
+        ended_at: e.ended_at,
+        days: e.days,
+    })
+}
+
+/// The writer thread's state.
+struct Writer {
+    client: redis::Client,
+    connection: Option<redis::Connection>,
+    prefix: Arc<str>,
+    retry: Duration,
+    /// Per game, the number of the last batch applied (read from Redis on first use).
+    batches: HashMap<Arc<str>, u64>,
+    script: redis::Script,
+}
+
+impl Writer {
+    fn run(mut self, jobs: mpsc::Receiver<Job>) {
+        while let Ok((batch, reply)) = jobs.recv() {
+            if batch.ops.is_empty() {
+                let _ = reply.send(Ok(()));
+                continue;
+            }
+            let result = self.append(&batch);
+            if let Err(e) = &result {
+                warn!(game_id = %batch.game_id, error = %e, "Redis append failed");
+            }
+            let _ = reply.send(result);
+        }
+    }
+
+    fn append(&mut self, batch: &Batch) -> Result<(), StoreError> {
+        let key = format!("{}:{{{}}}", self.prefix, batch.game_id);
+        let games_key = format!("{}:games", self.prefix);
+        let ops = encode_ops(&batch.ops);
+        let started = Instant::now();
+        loop {
+            match self.try_append(batch, &key, &games_key, &ops) {
+                Ok(()) => return Ok(()),
+                Err(e) if is_connection_error(&e) && started.elapsed() < self.retry => {
+                    warn!(error = %e, "Redis connection lost; retrying the batch");
+                    self.connection = None;
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(e) => {
+                    self.connection = None;
+                    return Err(StoreError::Io(format!("Redis: {e}")));
+                }
+            }
+        }
+    }
+
+    fn try_append(
+        &mut self,
+        batch: &Batch,
+        key: &str,
+        games_key: &str,
+        ops: &str,
+    ) -> redis::RedisResult<()> {
+        if self.connection.is_none() {
+            self.connection = Some(
+                self.client
+                    .get_connection_with_timeout(Duration::from_secs(2))?,
+            );
+        }
+        let Some(connection) = self.connection.as_mut() else {
+            return Ok(());
+        };
+        let done = match self.batches.get(&batch.game_id) {
+            Some(n) => *n,
+            None => redis::cmd("GET")
+                .arg(format!("{key}:batch"))
+                .query::<Option<u64>>(connection)?
+                .unwrap_or(0),
+        };
+        let number = done + 1;
+        let _outcome: String = self
+            .script
+            .arg(key)
+            .arg(games_key)
+            .arg(&*batch.game_id)
+            .arg(number)
+            .arg(ops)
+            .invoke(connection)?;
+        // `duplicate`: a retry of a batch whose reply was lost; it is in already.
+        self.batches.insert(batch.game_id.clone(), number);
+        Ok(())
+    }
+}
+
+/// The batch's ops in the script's format.
+fn encode_ops(ops: &[Op]) -> String {
+    let encoded: Vec<Value> = ops
+        .iter()
+        .map(|op| match op {
+            Op::Create(meta) => {
+                let stored = MetaJson {
+                    game_id: meta.game_id.clone(),
+                    created_at: meta.created_at,
+                    spec: meta.spec.clone(),
+                    observer_hash: hash_hex(&meta.observer_hash),
+                    seats: meta
+                        .seats
+                        .iter()
+                        .map(|s| SeatJson {
+                            player_id: s.player_id.clone(),
+                            name: s.name.clone(),
+                            token_hash: s.token_hash.as_ref().map(hash_hex),
+                        })
+                        .collect(),
+                };
+                json!({"t": "create", "at": meta.created_at,
+                       "v": serde_json::to_string(&stored).unwrap_or_default()})
+            }
+            Op::Join {
+                seat,
+                name,
+                token_hash,
+            } => {
+                let join = JoinJson {
+                    seat: *seat,
+                    name: name.clone(),
+                    token_hash: hash_hex(token_hash),
+                };
+                json!({"t": "join", "v": serde_json::to_string(&join).unwrap_or_default()})
+            }
+            Op::Input(input) => {
+                json!({"t": "input", "v": serde_json::to_string(input).unwrap_or_default()})
+            }
+            Op::Event(record) => {
+                let parts = (record.stamped.head(), record.stamped.tail());
+                let streams: Vec<Value> = record
+                    .streams
+                    .iter()
+                    .map(|(s, seq)| json!([s.key(), seq]))
+                    .collect();
+                json!({"t": "event", "v": serde_json::to_string(&parts).unwrap_or_default(),
+                       "s": streams})
+            }
+            Op::Ended(ended) => {
+                let e = EndedJson {
+                    winner: ended.winner,
+                    ended_at: ended.ended_at,
+                    days: ended.days,
+                };
+                json!({"t": "ended", "v": serde_json::to_string(&e).unwrap_or_default()})
+            }
+        })
+        .collect();
+    serde_json::to_string(&encoded).unwrap_or_default()
+}
