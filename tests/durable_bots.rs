@@ -150,16 +150,22 @@ async fn a_table_of_bots_on_redis_survives_kill_9_of_the_hub_and_of_redis() {
     let url = redis.url();
     let env = [("HUB_REDIS_URL", url.as_str())];
 
-    // 1. The hub dies mid-game.
+    // 1. The hub dies mid-game, with three games of the same seed under way at once (their
+    //    turns share the writer's pipelined group commits).
     let mut hub = HubProc::start_with("sqlite", None, None, &env);
-    let (gid, token) = create(&hub.addr, seed).await;
-    wait_for_frames(&hub.addr, &gid, 20).await;
-    assert_running(&hub.addr, &gid).await;
+    let mut games = Vec::new();
+    for _ in 0..3 {
+        games.push(create(&hub.addr, seed).await);
+    }
+    wait_for_frames(&hub.addr, &games[2].0, 20).await;
+    assert_running(&hub.addr, &games[2].0).await;
     hub.kill9();
     let hub = HubProc::start_with("sqlite", None, None, &env);
-    wait_until_over(&hub.addr, &gid).await;
-    let got = content(&replay(&hub.addr, &gid, "full", &token).await, &gid);
-    assert_same(&got, &expected, "hub killed");
+    for (gid, token) in &games {
+        wait_until_over(&hub.addr, gid).await;
+        let got = content(&replay(&hub.addr, gid, "full", token).await, gid);
+        assert_same(&got, &expected, "hub killed");
+    }
 
     // 2. Redis dies mid-game and comes back on the same files.
     let (gid, token) = create(&hub.addr, seed).await;

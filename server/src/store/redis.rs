@@ -15,6 +15,10 @@
 //!   owner's back once the number is fenced by the lease);
 //! - `P:games`: every game id, scored by its creation time.
 //!
+//! # Group commit
+//! One writer thread; the batches waiting when it is free go to Redis in one pipelined round
+//! trip (`EVALSHA` each), so a busy hub pays one round trip per group, not per game turn.
+//!
 //! # Durability
 //! A batch is durable when Redis has answered the script: what Redis keeps across its own
 //! restart depends on its persistence settings (README: AOF with `appendfsync everysec` loses
@@ -160,6 +164,7 @@ impl RedisStore {
             retry,
             batches: HashMap::new(),
             script: redis::Script::new(APPEND),
+            loaded: None,
         };
         std::thread::Builder::new()
             .name("redis-store".into())
@@ -414,21 +419,111 @@ struct Writer {
     /// Per game, the number of the last batch applied (read from Redis on first use).
     batches: HashMap<Arc<str>, u64>,
     script: redis::Script,
+    /// The append script's hash once `SCRIPT LOAD`ed on the current connection.
+    loaded: Option<String>,
 }
 
+/// Most batches in one pipelined round trip.
+const MAX_GROUP: usize = 256;
+
 impl Writer {
+    /// Group commit: every batch waiting when the writer is free goes to Redis in one
+    /// pipelined round trip; if that fails, each is retried alone (the batch numbers make a
+    /// batch that did get in a no-op), so one bad batch fails only its own game.
     fn run(mut self, jobs: mpsc::Receiver<Job>) {
-        while let Ok((batch, reply)) = jobs.recv() {
-            if batch.ops.is_empty() {
-                let _ = reply.send(Ok(()));
+        while let Ok(first) = jobs.recv() {
+            let mut group = vec![first];
+            while group.len() < MAX_GROUP {
+                match jobs.try_recv() {
+                    Ok(job) => group.push(job),
+                    Err(_) => break,
+                }
+            }
+            let batches: Vec<&Batch> = group
+                .iter()
+                .map(|(b, _)| b)
+                .filter(|b| !b.ops.is_empty())
+                .collect();
+            if batches.len() > 1 && self.pipelined(&batches).is_ok() {
+                for (_, reply) in group {
+                    let _ = reply.send(Ok(()));
+                }
                 continue;
             }
-            let result = self.append(&batch);
-            if let Err(e) = &result {
-                warn!(game_id = %batch.game_id, error = %e, "Redis append failed");
+            for (batch, reply) in group {
+                if batch.ops.is_empty() {
+                    let _ = reply.send(Ok(()));
+                    continue;
+                }
+                let result = self.append(&batch);
+                if let Err(e) = &result {
+                    warn!(game_id = %batch.game_id, error = %e, "Redis append failed");
+                }
+                let _ = reply.send(result);
             }
-            let _ = reply.send(result);
         }
+    }
+
+    /// Appends `batches` in one pipelined round trip; on any error, nothing is assumed (the
+    /// caller retries each batch alone).
+    fn pipelined(&mut self, batches: &[&Batch]) -> redis::RedisResult<()> {
+        if self.connection.is_none() {
+            self.connection = Some(
+                self.client
+                    .get_connection_with_timeout(Duration::from_secs(2))?,
+            );
+        }
+        let Some(connection) = self.connection.as_mut() else {
+            return Ok(());
+        };
+        // The script by hash; loaded once per connection (a restarted Redis forgets it).
+        let sha = match &self.loaded {
+            Some(sha) => sha.clone(),
+            None => {
+                let sha: String = redis::cmd("SCRIPT")
+                    .arg("LOAD")
+                    .arg(APPEND)
+                    .query(connection)?;
+                self.loaded = Some(sha.clone());
+                sha
+            }
+        };
+        let games_key = format!("{}:games", self.prefix);
+        let mut numbers: HashMap<Arc<str>, u64> = HashMap::new();
+        let mut pipe = redis::pipe();
+        for batch in batches {
+            let key = format!("{}:{{{}}}", self.prefix, batch.game_id);
+            let done = match numbers
+                .get(&batch.game_id)
+                .or(self.batches.get(&batch.game_id))
+            {
+                Some(n) => *n,
+                None => redis::cmd("GET")
+                    .arg(format!("{key}:batch"))
+                    .query::<Option<u64>>(connection)?
+                    .unwrap_or(0),
+            };
+            numbers.insert(batch.game_id.clone(), done + 1);
+            pipe.cmd("EVALSHA")
+                .arg(&sha)
+                .arg(0)
+                .arg(&key)
+                .arg(&games_key)
+                .arg(&*batch.game_id)
+                .arg(done + 1)
+                .arg(encode_ops(&batch.ops));
+        }
+        let outcomes: redis::RedisResult<Vec<String>> = pipe.query(connection);
+        if let Err(e) = outcomes {
+            self.loaded = None;
+            if is_connection_error(&e) {
+                self.connection = None;
+            }
+            return Err(e);
+        }
+        self.batches.extend(numbers);
+        tracing::debug!(batches = batches.len(), "group commit");
+        Ok(())
     }
 
     fn append(&mut self, batch: &Batch) -> Result<(), StoreError> {
@@ -442,6 +537,7 @@ impl Writer {
                 Err(e) if is_connection_error(&e) && started.elapsed() < self.retry => {
                     warn!(error = %e, "Redis connection lost; retrying the batch");
                     self.connection = None;
+                    self.loaded = None;
                     std::thread::sleep(Duration::from_millis(100));
                 }
                 Err(e) => {
