@@ -109,6 +109,13 @@ struct ExportArgs {
     /// Only games that ended at or after this time (epoch seconds).
     #[arg(long)]
     since: Option<f64>,
+    /// Read the games from this Redis server instead of `--data-dir` (the hub's
+    /// `HUB_REDIS_URL`).
+    #[arg(long, env = "HUB_REDIS_URL")]
+    redis_url: Option<String>,
+    /// The hub's Redis key prefix (`HUB_REDIS_PREFIX`).
+    #[arg(long, env = "HUB_REDIS_PREFIX", default_value = "wwh")]
+    redis_prefix: String,
 }
 
 /// Hard cap on shutdown: sockets get their 1001 close within the grace, the process exits.
@@ -125,7 +132,21 @@ fn main() -> ExitCode {
 }
 
 fn export(args: &ExportArgs) -> ExitCode {
-    use werewolf_server::store::{export, sqlite};
+    use werewolf_server::store::sqlite;
+    if let Some(url) = &args.redis_url {
+        let store = match werewolf_server::store::redis::RedisStore::open(
+            url,
+            &args.redis_prefix,
+            Duration::from_secs(5),
+        ) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("werewolf-hub export: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        return write_export(&store, args.since);
+    }
     let file = args.data_dir.join(sqlite::FILE_NAME);
     if !file.is_file() {
         eprintln!("werewolf-hub export: no store at {}", file.display());
@@ -138,9 +159,15 @@ fn export(args: &ExportArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    write_export(&store, args.since)
+}
+
+/// Writes every finished game of `store` to stdout, one JSON line each.
+fn write_export(store: &dyn werewolf_server::store::GameStore, since: Option<f64>) -> ExitCode {
+    use werewolf_server::store::export;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    match export::export(&store, args.since, &mut out) {
+    match export::export(store, since, &mut out) {
         Ok(n) => {
             eprintln!("werewolf-hub export: {n} finished games");
             ExitCode::SUCCESS

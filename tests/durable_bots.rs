@@ -180,6 +180,28 @@ async fn a_table_of_bots_on_redis_survives_kill_9_of_the_hub_and_of_redis() {
         "no game halted: {:#?}",
         hub.stderr()
     );
+
+    // `werewolf-hub export` reads the finished games back from Redis.
+    let out = std::process::Command::new(common::process::BIN)
+        .args(["export", "--redis-url", &url])
+        .output()
+        .expect("export runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON game per line"))
+        .collect();
+    assert_eq!(lines.len(), 4, "three games, then one more");
+    for game in &lines {
+        let players = game["players"].as_array().expect("players");
+        assert!(players.iter().all(|p| p["bot"] == true), "{game}");
+        let events = game["events"].as_array().expect("events");
+        assert!(events.iter().any(|e| e["message_type"] == "game_over"));
+    }
 }
 
 /// Asserts the game has not ended yet (the kill is mid-game).
