@@ -227,3 +227,41 @@ async fn the_per_ip_cap_refuses_with_429_and_frees_the_slot() {
         }
     }
 }
+
+/// Bots do not keep a game alive: once its only client seat has been offline for
+/// `GAME_ABANDON_S` the game ends as aborted; a table of bots only is never abandoned.
+#[tokio::test]
+async fn bots_do_not_keep_an_abandoned_game_alive() {
+    let hub = hub_with(&[("GAME_ABANDON_S", "1")]).await;
+    let body =
+        json!({"preset": "aiwolf5", "bots": 4, "bot_delay_ms": 200, "action_timeout_ms": 60000});
+    let (status, game) = call(&hub, "POST", "/games", Some(body)).await;
+    assert_eq!(status, 201, "{game}");
+    let gid = game["game_id"].as_str().unwrap().to_owned();
+    let seat = &game["players"][0];
+    let url = format!(
+        "ws://{}/ws/{}?client_type=agent&game_id={gid}&token={}",
+        hub.addr(),
+        seat["player_id"].as_str().unwrap(),
+        seat["token"].as_str().unwrap()
+    );
+    let (agent, _) = tokio_tungstenite::connect_async(url).await.expect("seat");
+    let mut ws = viewer(&hub, &gid).await;
+    let table = json!({"preset": "aiwolf5", "bots": 5, "bot_delay_ms": 60000});
+    let (_, bots_only) = call(&hub, "POST", "/games", Some(table)).await;
+    let bots_gid = bots_only["game_id"].as_str().unwrap().to_owned();
+    drop(agent);
+    let over = until_game_over(&mut ws).await;
+    assert_eq!(over["winner"], "aborted", "{over}");
+    assert!(
+        over["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("GAME_ABANDON_S"),
+        "{over}"
+    );
+    // The table of bots, with nobody connected for as long, still runs.
+    let (_, shown) = call(&hub, "GET", &format!("/games/{bots_gid}"), None).await;
+    assert!(shown["winner"].is_null(), "{shown}");
+    assert_eq!(shown["phase"], "night", "{shown}");
+}
