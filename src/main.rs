@@ -138,6 +138,7 @@ fn export(args: &ExportArgs) -> ExitCode {
             url,
             &args.redis_prefix,
             Duration::from_secs(5),
+            Duration::from_secs(5),
         ) {
             Ok(s) => s,
             Err(e) => {

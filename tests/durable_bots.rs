@@ -148,7 +148,10 @@ async fn a_table_of_bots_on_redis_survives_kill_9_of_the_hub_and_of_redis() {
     let dir = TempDir::new("redis");
     let mut redis = common::process::RedisProc::start(dir.path());
     let url = redis.url();
-    let env = [("HUB_REDIS_URL", url.as_str())];
+    let env = [
+        ("HUB_REDIS_URL", url.as_str()),
+        ("HUB_REDIS_LEASE_MS", "1000"),
+    ];
 
     // 1. The hub dies mid-game, with three games of the same seed under way at once (their
     //    turns share the writer's pipelined group commits).
@@ -238,4 +241,83 @@ fn assert_same(got: &[Value], expected: &[Value], ctx: &str) {
             expected.get(at).map(Value::to_string).unwrap_or_default()
         );
     }
+}
+
+/// Two hubs share one Redis: a game runs on one hub at a time. The owner is frozen
+/// (SIGSTOP: a network pause) past its lease; the other hub takes the game over and finishes
+/// it; the frozen hub, resumed, is fenced (its appends are refused, its copy of the game
+/// halts), and the log is exactly the uninterrupted game's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_owner_is_fenced_and_another_hub_finishes_its_game() {
+    let seed = 77;
+    let reference = HubProc::start("memory", None);
+    let (ref_gid, ref_token) = create(&reference.addr, seed).await;
+    wait_until_over(&reference.addr, &ref_gid).await;
+    let expected = content(
+        &replay(&reference.addr, &ref_gid, "full", &ref_token).await,
+        &ref_gid,
+    );
+
+    let dir = TempDir::new("fence");
+    let redis = common::process::RedisProc::start(dir.path());
+    let url = redis.url();
+    let env = [
+        ("HUB_REDIS_URL", url.as_str()),
+        ("HUB_REDIS_LEASE_MS", "1000"),
+    ];
+    let a = HubProc::start_with("sqlite", None, None, &env);
+    // Slower bots, so the game outlasts the pause (the delay changes no choice and no order).
+    let mut slow = body(seed);
+    slow["bot_delay_ms"] = json!(150);
+    let (status, _, text) = common::http_raw(&a.addr, "POST", "/games", Some(slow), None).await;
+    assert_eq!(status, 201, "{text}");
+    let created: Value = serde_json::from_str(&text).expect("json");
+    let gid = created["game_id"].as_str().expect("gid").to_owned();
+    let token = created["observer_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    wait_for_frames(&a.addr, &gid, 10).await;
+    let b = HubProc::start_with("sqlite", None, None, &env);
+    // While its owner lives, the other hub leaves the game alone.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(!lists(&b.addr, &gid).await, "two hubs ran one game");
+    assert_running(&a.addr, &gid).await;
+
+    signal(&a, libc::SIGSTOP);
+    let deadline = tokio::time::Instant::now() + GAME_LIMIT;
+    while !lists(&b.addr, &gid).await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "nobody took the game over"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    signal(&a, libc::SIGCONT);
+    wait_until_over(&b.addr, &gid).await;
+    // Give the resumed hub time to try (and fail) to write.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let got = content(&replay(&b.addr, &gid, "full", &token).await, &gid);
+    assert_same(&got, &expected, "owner paused, game taken over");
+    let log = a.stderr();
+    assert!(
+        log.iter()
+            .any(|l| l.contains("FENCED") || l.contains("lease lost")),
+        "the resumed hub was not fenced: {log:#?}"
+    );
+}
+
+/// Whether the hub at `addr` runs game `gid` (lists it in memory).
+async fn lists(addr: &str, gid: &str) -> bool {
+    let (_, _, text) = common::http_raw(addr, "GET", "/games", None, None).await;
+    let games: Value = serde_json::from_str(&text).expect("json");
+    games
+        .as_array()
+        .is_some_and(|g| g.iter().any(|x| x["game_id"] == gid))
+}
+
+fn signal(hub: &HubProc, sig: libc::c_int) {
+    // SAFETY: kill(2) on our own child's pid.
+    let rc = unsafe { libc::kill(hub.child.id() as libc::pid_t, sig) };
+    assert_eq!(rc, 0, "kill {sig}");
 }

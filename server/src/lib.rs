@@ -91,6 +91,11 @@ pub async fn start(config: Config) -> std::io::Result<RunningHub> {
         .recover(state.links())
         .await
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))?;
+    if state.config.hub_redis_url.is_some() {
+        // Several hubs may share the store: take over games whose hub's lease runs out.
+        let every = std::time::Duration::from_millis(state.config.hub_redis_lease_ms / 2);
+        tokio::spawn(state.games.clone().adopt_orphans(state.links(), every));
+    }
     let app = http::router(state.clone());
 
     // Close every socket with 1001 as soon as shutdown starts.

@@ -106,6 +106,9 @@ pub struct Config {
     /// Seconds a lost Redis connection is retried before a write fails and halts its game
     /// (`HUB_REDIS_RETRY_S`, default 30). ≥ 1.
     pub hub_redis_retry_s: u64,
+    /// Milliseconds a hub's lease on a game lasts without renewal (`HUB_REDIS_LEASE_MS`,
+    /// default 5000; renewed every third of it). ≥ 300.
+    pub hub_redis_lease_ms: u64,
 }
 
 impl Default for Config {
@@ -141,6 +144,7 @@ impl Default for Config {
             hub_redis_url: None,
             hub_redis_prefix: "wwh".to_owned(),
             hub_redis_retry_s: 30,
+            hub_redis_lease_ms: 5000,
         }
     }
 }
@@ -239,6 +243,9 @@ impl Config {
         if self.game_lobby_expire_s == 0 {
             return fail("GAME_LOBBY_EXPIRE_S", "must be at least 1 (seconds)");
         }
+        if self.hub_redis_lease_ms < 300 {
+            return fail("HUB_REDIS_LEASE_MS", "must be at least 300 (milliseconds)");
+        }
         if self.hub_redis_retry_s == 0 {
             return fail("HUB_REDIS_RETRY_S", "must be at least 1 (seconds)");
         }
@@ -336,6 +343,7 @@ impl Config {
                 url,
                 &self.hub_redis_prefix,
                 Duration::from_secs(self.hub_redis_retry_s),
+                Duration::from_millis(self.hub_redis_lease_ms),
             )?));
         }
         Ok(match self.hub_store.as_str() {

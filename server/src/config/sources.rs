@@ -150,6 +150,11 @@ pub const SETTINGS: &[Setting] = &[
         "prefix of this hub's Redis keys",
     ),
     setting(
+        "HUB_REDIS_LEASE_MS",
+        "redis-lease-ms",
+        "ms a hub's lease on a game lasts without renewal (the fence against two owners)",
+    ),
+    setting(
         "HUB_REDIS_RETRY_S",
         "redis-retry-s",
         "seconds a lost Redis connection is retried before a write halts its game",

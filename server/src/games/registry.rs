@@ -281,6 +281,15 @@ impl GameRegistry {
             })
             .collect();
         let created_at = now_epoch_s();
+        // A new id: nobody else can hold it, but the lease must exist before the first append.
+        let store = self.store.clone();
+        let id = game_id.clone();
+        let claimed = tokio::task::spawn_blocking(move || store.claim(&id))
+            .await
+            .map_err(|e| StoreError::Io(e.to_string()))??;
+        if !claimed {
+            return Err(StoreError::Io(format!("game id `{game_id}` is taken")));
+        }
         let meta = GameMeta {
             game_id: game_id.clone(),
             created_at,
@@ -320,8 +329,9 @@ impl GameRegistry {
     }
 
     /// Brings back every game of a durable store that is not over, or ended less than the
-    /// retention ago. A game that cannot be read is reported (one line) and left in the
-    /// store; the others come back. Returns how many came back.
+    /// retention ago (and, with a shared store, that no other live hub runs). A game that
+    /// cannot be read is reported (one line) and left in the store; the others come back.
+    /// Returns how many came back.
     pub async fn recover(&self, links: HubLinks) -> Result<usize, StoreError> {
         if !self.store.durable() {
             return Ok(0);
@@ -331,62 +341,13 @@ impl GameRegistry {
             .await
             .map_err(|e| StoreError::Io(e.to_string()))??;
         self.created.store(rows.len() as u64, Ordering::Relaxed);
-        let now = now_epoch_s();
-        let retention = links.retention.as_secs_f64();
-        let mut recovered = 0;
         let mut ready = Vec::new();
         for row in rows {
-            if row.ended.is_some_and(|e| e.ended_at + retention <= now) {
-                continue;
-            }
-            let store = self.store.clone();
-            let id = row.game_id.clone();
-            let loaded = tokio::task::spawn_blocking(move || store.load(&id))
-                .await
-                .map_err(|e| StoreError::Io(e.to_string()))?;
-            let stored = match loaded {
-                // Removed before it started (lobby expiry, DELETE): nothing to bring back.
-                Ok(Some(s)) if s.ended.is_some() && !s.inputs.contains(&store::Input::Start) => {
-                    continue;
-                }
-                Ok(Some(s)) => s,
-                Ok(None) => continue,
-                Err(e) => {
-                    warn!(game_id = %row.game_id, error = %e, "game not recovered");
-                    continue;
-                }
-            };
-            match GameSpec::from_json(&stored.meta.spec) {
-                Ok(spec) => {
-                    let seats = stored
-                        .meta
-                        .seats
-                        .iter()
-                        .enumerate()
-                        .map(|(i, s)| Seat {
-                            player_id: s.player_id.clone(),
-                            token_hash: s.token_hash,
-                            name: s.name.clone(),
-                            connected: spec.is_bot(i),
-                            last_seen: None,
-                            timeouts: 0,
-                            bot: spec.is_bot(i),
-                        })
-                        .collect();
-                    let (done, rebuilt) = tokio::sync::oneshot::channel();
-                    self.spawn(
-                        stored.meta.clone(),
-                        seats,
-                        spec,
-                        Some((stored, done)),
-                        links.clone(),
-                    );
-                    ready.push(rebuilt);
-                    recovered += 1;
-                }
-                Err(e) => warn!(game_id = %row.game_id, error = %e, "game not recovered"),
+            if let Some(rebuilt) = self.recover_game(row, &links).await? {
+                ready.push(rebuilt);
             }
         }
+        let recovered = ready.len();
         // Every game is rebuilt (and its re-issued requests logged) before the hub listens,
         // so nothing ever sees a recovered game half-way.
         for rebuilt in ready {
@@ -396,6 +357,122 @@ impl GameRegistry {
             info!(games = recovered, "recovered games from the store");
         }
         Ok(recovered)
+    }
+
+    /// With a store shared by several hubs: every `every`, takes over the games that are
+    /// not over and whose hub's lease has run out (that hub died or was cut off), as
+    /// recovery does at start. Runs until the hub shuts down.
+    pub async fn adopt_orphans(self, links: HubLinks, every: std::time::Duration) {
+        loop {
+            tokio::select! {
+                _ = links.shutdown.triggered() => return,
+                _ = tokio::time::sleep(every) => {}
+            }
+            let store = self.store.clone();
+            let rows = match tokio::task::spawn_blocking(move || store.games()).await {
+                Ok(Ok(rows)) => rows,
+                Ok(Err(e)) => {
+                    warn!(error = %e, "listing the shared store failed");
+                    continue;
+                }
+                Err(_) => continue,
+            };
+            for row in rows {
+                if row.ended.is_some() || self.get(&row.game_id).is_some() {
+                    continue;
+                }
+                let game_id = row.game_id.clone();
+                match self.recover_game(row, &links).await {
+                    Ok(Some(rebuilt)) => {
+                        let _ = rebuilt.await;
+                        info!(game_id = %game_id, "took over a game whose hub's lease ran out");
+                    }
+                    Ok(None) => {}
+                    Err(e) => warn!(game_id = %game_id, error = %e, "takeover failed"),
+                }
+            }
+        }
+    }
+
+    /// Rebuilds one stored game, if it is to come back and this hub may run it; the
+    /// receiver resolves once it is rebuilt.
+    async fn recover_game(
+        &self,
+        row: store::GameRow,
+        links: &HubLinks,
+    ) -> Result<Option<tokio::sync::oneshot::Receiver<()>>, StoreError> {
+        let now = now_epoch_s();
+        let retention = links.retention.as_secs_f64();
+        if row.ended.is_some_and(|e| e.ended_at + retention <= now) {
+            return Ok(None);
+        }
+        let store = self.store.clone();
+        let id = row.game_id.clone();
+        let loaded = tokio::task::spawn_blocking(move || store.load(&id))
+            .await
+            .map_err(|e| StoreError::Io(e.to_string()))?;
+        let stored = match loaded {
+            // Removed before it started (lobby expiry, DELETE): nothing to bring back.
+            Ok(Some(s)) if s.ended.is_some() && !s.inputs.contains(&store::Input::Start) => {
+                return Ok(None);
+            }
+            Ok(Some(s)) => s,
+            Ok(None) => return Ok(None),
+            Err(e) => {
+                warn!(game_id = %row.game_id, error = %e, "game not recovered");
+                return Ok(None);
+            }
+        };
+        // Last, so a game skipped above keeps no lease.
+        let store = self.store.clone();
+        let id = row.game_id.clone();
+        let claimed = tokio::task::spawn_blocking(move || store.claim(&id))
+            .await
+            .map_err(|e| StoreError::Io(e.to_string()))?;
+        match claimed {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::debug!(game_id = %row.game_id, "game run by another hub");
+                return Ok(None);
+            }
+            Err(e) => {
+                warn!(game_id = %row.game_id, error = %e, "game not recovered");
+                return Ok(None);
+            }
+        }
+        match GameSpec::from_json(&stored.meta.spec) {
+            Ok(spec) => {
+                let seats = stored
+                    .meta
+                    .seats
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| Seat {
+                        player_id: s.player_id.clone(),
+                        token_hash: s.token_hash,
+                        name: s.name.clone(),
+                        connected: spec.is_bot(i),
+                        last_seen: None,
+                        timeouts: 0,
+                        bot: spec.is_bot(i),
+                    })
+                    .collect();
+                let (done, rebuilt) = tokio::sync::oneshot::channel();
+                self.spawn(
+                    stored.meta.clone(),
+                    seats,
+                    spec,
+                    Some((stored, done)),
+                    links.clone(),
+                );
+                Ok(Some(rebuilt))
+            }
+            Err(e) => {
+                warn!(game_id = %row.game_id, error = %e, "game not recovered");
+                self.store.retire(&row.game_id);
+                Ok(None)
+            }
+        }
     }
 
     fn spawn(

@@ -281,8 +281,16 @@ pub trait GameStore: Send + Sync + fmt::Debug + 'static {
     /// One game, for recovery and replays (`None`: unknown).
     fn load(&self, game_id: &str) -> Result<Option<StoredGame>, StoreError>;
 
-    /// The game left memory: a memory store forgets it; a durable store keeps it.
+    /// The game left memory: a memory store forgets it; a durable store keeps it (and a
+    /// shared one releases the game's lease).
     fn retire(&self, game_id: &str);
+
+    /// Claims the right to run `game_id` on this hub. A store of one hub always grants it; a
+    /// store shared by several hubs (Redis) grants it to one at a time, with a lease that
+    /// fences the appends of a hub that lost it. `false`: another live hub runs the game.
+    fn claim(&self, _game_id: &str) -> Result<bool, StoreError> {
+        Ok(true)
+    }
 
     /// Whether games survive a restart (so the hub recovers them at start).
     fn durable(&self) -> bool;

@@ -42,9 +42,13 @@ use tracing::warn;
 use werewolf_schemas::Winner;
 
 /// Appends one batch: `ARGV` = key prefix of the game, the `games` key, the game id, the
-/// batch number, then the ops as JSON. Returns `applied` or `duplicate`.
+/// batch number, the ops as JSON, and this hub's lease token: a hub that no longer holds
+/// the game's lease is refused (fenced). Returns `applied` or `duplicate`.
 const APPEND: &str = r#"
 local p = ARGV[1]
+if redis.call('GET', p .. ':owner') ~= ARGV[6] then
+  return redis.error_reply('FENCED this hub no longer holds the game (another hub took it over)')
+end
 local n = tonumber(ARGV[4])
 local done = tonumber(redis.call('GET', p .. ':batch') or '0')
 if n <= done then return 'duplicate' end
@@ -71,6 +75,33 @@ for _, op in ipairs(ops) do
 end
 redis.call('SET', p .. ':batch', n)
 return 'applied'
+"#;
+
+/// Takes or refreshes a game's lease: `ARGV` = owner key, token, ttl in ms. 1: held by us.
+const CLAIM: &str = r#"
+local owner = redis.call('GET', ARGV[1])
+if owner == false or owner == ARGV[2] then
+  redis.call('SET', ARGV[1], ARGV[2], 'PX', ARGV[3])
+  return 1
+end
+return 0
+"#;
+
+/// Renews a lease we hold: `ARGV` = owner key, token, ttl in ms. 0: lost.
+const RENEW: &str = r#"
+if redis.call('GET', ARGV[1]) == ARGV[2] then
+  redis.call('PEXPIRE', ARGV[1], ARGV[3])
+  return 1
+end
+return 0
+"#;
+
+/// Gives a lease up if we hold it: `ARGV` = owner key, token.
+const RELEASE: &str = r#"
+if redis.call('GET', ARGV[1]) == ARGV[2] then
+  redis.call('DEL', ARGV[1])
+end
+return 1
 "#;
 
 /// The frames of one stream: `ARGV` = key prefix of the game, stream key, first index, last
@@ -143,11 +174,24 @@ pub struct RedisStore {
     prefix: Arc<str>,
     /// How long a lost connection is retried before an operation fails.
     retry: Duration,
+    /// The games this hub holds a lease on, with the lease's token (shared with the writer,
+    /// which fences every append with it, and with the renewer).
+    leases: Leases,
+    /// How long a lease lasts without renewal.
+    lease_ttl: Duration,
 }
+
+/// Leases held, by game id: the token.
+type Leases = Arc<Mutex<HashMap<String, String>>>;
 
 impl RedisStore {
     /// Connects to `url` (checking the server answers) and starts the writer.
-    pub fn open(url: &str, prefix: &str, retry: Duration) -> Result<RedisStore, StoreError> {
+    pub fn open(
+        url: &str,
+        prefix: &str,
+        retry: Duration,
+        lease_ttl: Duration,
+    ) -> Result<RedisStore, StoreError> {
         let client = redis::Client::open(url)
             .map_err(|e| StoreError::Io(format!("HUB_REDIS_URL {url}: {e}")))?;
         let mut first = client
@@ -157,7 +201,9 @@ impl RedisStore {
             .query::<String>(&mut first)
             .map_err(|e| StoreError::Io(format!("Redis at {url}: {e}")))?;
         let (tx, rx) = mpsc::channel::<Job>();
+        let leases: Leases = Arc::default();
         let writer = Writer {
+            leases: leases.clone(),
             client: client.clone(),
             connection: Some(first),
             prefix: Arc::from(prefix),
@@ -170,12 +216,24 @@ impl RedisStore {
             .name("redis-store".into())
             .spawn(move || writer.run(rx))
             .map_err(|e| StoreError::Io(e.to_string()))?;
+        let renewer = Renewer {
+            client: client.clone(),
+            prefix: Arc::from(prefix),
+            leases: leases.clone(),
+            ttl: lease_ttl,
+        };
+        std::thread::Builder::new()
+            .name("redis-leases".into())
+            .spawn(move || renewer.run())
+            .map_err(|e| StoreError::Io(e.to_string()))?;
         Ok(RedisStore {
             writer: Mutex::new(Some(tx)),
             reader: Mutex::new(None),
             client,
             prefix: Arc::from(prefix),
             retry,
+            leases,
+            lease_ttl,
         })
     }
 
@@ -376,7 +434,33 @@ impl GameStore for RedisStore {
         }))
     }
 
-    fn retire(&self, _game_id: &str) {}
+    fn retire(&self, game_id: &str) {
+        let token = self
+            .leases
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(game_id);
+        if let Some(token) = token {
+            let owner = format!("{}:owner", self.game_key(game_id));
+            let script = redis::Script::new(RELEASE);
+            let _ = self.read(|c| script.arg(&owner).arg(&token).invoke::<i64>(c));
+        }
+    }
+
+    fn claim(&self, game_id: &str) -> Result<bool, StoreError> {
+        let token = crate::games::secret::token();
+        let owner = format!("{}:owner", self.game_key(game_id));
+        let ttl = self.lease_ttl.as_millis() as u64;
+        let script = redis::Script::new(CLAIM);
+        let held: i64 = self.read(|c| script.arg(&owner).arg(&token).arg(ttl).invoke(c))?;
+        if held == 1 {
+            self.leases
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(game_id.to_owned(), token);
+        }
+        Ok(held == 1)
+    }
 
     fn durable(&self) -> bool {
         true
@@ -397,7 +481,28 @@ impl GameStore for RedisStore {
         if writer.send((marker, tx)).is_err() {
             return Commit::Done(Ok(()));
         }
-        Commit::Pending(rx)
+        // A clean stop gives every game up at once (another hub may take them over now
+        // rather than when the leases run out), after every batch sent before.
+        let release: Vec<(String, String)> = self
+            .leases
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain()
+            .map(|(id, token)| (format!("{}:owner", self.game_key(&id)), token))
+            .collect();
+        let (done_tx, done_rx) = oneshot::channel();
+        let client = self.client.clone();
+        std::thread::spawn(move || {
+            let result = rx.blocking_recv().unwrap_or(Err(StoreError::Closed));
+            if let Ok(mut c) = client.get_connection_with_timeout(Duration::from_secs(2)) {
+                let script = redis::Script::new(RELEASE);
+                for (owner, token) in release {
+                    let _ = script.arg(&owner).arg(&token).invoke::<i64>(&mut c);
+                }
+            }
+            let _ = done_tx.send(result);
+        });
+        Commit::Pending(done_rx)
     }
 }
 
@@ -412,6 +517,8 @@ fn parse_ended(text: &str) -> Option<Ended> {
 
 /// The writer thread's state.
 struct Writer {
+    /// The leases held (the token fences each append).
+    leases: Leases,
     client: redis::Client,
     connection: Option<redis::Connection>,
     prefix: Arc<str>,
@@ -511,7 +618,8 @@ impl Writer {
                 .arg(&games_key)
                 .arg(&*batch.game_id)
                 .arg(done + 1)
-                .arg(encode_ops(&batch.ops));
+                .arg(encode_ops(&batch.ops))
+                .arg(lease_token(&self.leases, &batch.game_id));
         }
         let outcomes: redis::RedisResult<Vec<String>> = pipe.query(connection);
         if let Err(e) = outcomes {
@@ -572,6 +680,7 @@ impl Writer {
                 .unwrap_or(0),
         };
         let number = done + 1;
+        let token = lease_token(&self.leases, &batch.game_id);
         let _outcome: String = self
             .script
             .arg(key)
@@ -579,10 +688,80 @@ impl Writer {
             .arg(&*batch.game_id)
             .arg(number)
             .arg(ops)
+            .arg(token)
             .invoke(connection)?;
         // `duplicate`: a retry of a batch whose reply was lost; it is in already.
         self.batches.insert(batch.game_id.clone(), number);
         Ok(())
+    }
+}
+
+/// This hub's lease token for a game ("" if it holds none: the append is then refused).
+fn lease_token(leases: &Leases, game_id: &str) -> String {
+    leases
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(game_id)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Renews this hub's leases every third of their time to live. A lease found taken by
+/// another hub is forgotten: the game's next append then carries no token, is fenced, and
+/// the game halts here, which is what must happen.
+struct Renewer {
+    client: redis::Client,
+    prefix: Arc<str>,
+    leases: Leases,
+    ttl: Duration,
+}
+
+impl Renewer {
+    fn run(self) {
+        let script = redis::Script::new(RENEW);
+        let ttl = self.ttl.as_millis() as u64;
+        let mut connection: Option<redis::Connection> = None;
+        loop {
+            std::thread::sleep(self.ttl / 3);
+            let held: Vec<(String, String)> = self
+                .leases
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .map(|(g, t)| (g.clone(), t.clone()))
+                .collect();
+            if held.is_empty() {
+                continue;
+            }
+            if connection.is_none() {
+                connection = self
+                    .client
+                    .get_connection_with_timeout(Duration::from_secs(1))
+                    .ok();
+            }
+            let Some(c) = connection.as_mut() else {
+                continue;
+            };
+            for (game_id, token) in held {
+                let owner = format!("{}:{{{game_id}}}:owner", self.prefix);
+                match script.arg(&owner).arg(&token).arg(ttl).invoke::<i64>(c) {
+                    Ok(1) => {}
+                    Ok(_) => {
+                        // Forgotten: the game's appends now carry no token and are fenced.
+                        warn!(game_id = %game_id, "lease lost: another hub runs this game now");
+                        self.leases
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .remove(&game_id);
+                    }
+                    Err(e) => {
+                        warn!(error = %e, "lease renewal failed");
+                        connection = None;
+                        break;
+                    }
+                }
+            }
+        }
     }
 }
 
