@@ -34,6 +34,26 @@ async fn replay(addr: &str, gid: &str, view: &str, token: &str) -> Vec<String> {
     text.lines().map(str::to_owned).collect()
 }
 
+/// The full view once its `game_over` is in the log (the REST summary may show the winner a
+/// turn before that turn's batch is durable and readable).
+async fn final_replay(addr: &str, gid: &str, token: &str) -> Vec<String> {
+    let deadline = tokio::time::Instant::now() + GAME_LIMIT;
+    loop {
+        let lines = replay(addr, gid, "full", token).await;
+        if lines
+            .iter()
+            .any(|l| l.contains("\"message_type\":\"game_over\""))
+        {
+            return lines;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no game_over in the log"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 async fn wait_until_over(addr: &str, gid: &str) {
     let deadline = tokio::time::Instant::now() + GAME_LIMIT;
     loop {
@@ -79,7 +99,7 @@ async fn a_table_of_bots_killed_mid_game_finishes_the_same_game() {
     let (ref_gid, ref_token) = create(&reference.addr, seed).await;
     wait_until_over(&reference.addr, &ref_gid).await;
     let expected = content(
-        &replay(&reference.addr, &ref_gid, "full", &ref_token).await,
+        &final_replay(&reference.addr, &ref_gid, &ref_token).await,
         &ref_gid,
     );
     assert!(
@@ -113,7 +133,7 @@ async fn a_table_of_bots_killed_mid_game_finishes_the_same_game() {
         );
         let restarted = HubProc::start("sqlite", Some(dir.path()));
         wait_until_over(&restarted.addr, &gid).await;
-        let got = content(&replay(&restarted.addr, &gid, "full", &token).await, &gid);
+        let got = content(&final_replay(&restarted.addr, &gid, &token).await, &gid);
         if got != expected {
             let at = got
                 .iter()
@@ -141,7 +161,7 @@ async fn a_table_of_bots_on_redis_survives_kill_9_of_the_hub_and_of_redis() {
     let (ref_gid, ref_token) = create(&reference.addr, seed).await;
     wait_until_over(&reference.addr, &ref_gid).await;
     let expected = content(
-        &replay(&reference.addr, &ref_gid, "full", &ref_token).await,
+        &final_replay(&reference.addr, &ref_gid, &ref_token).await,
         &ref_gid,
     );
 
@@ -166,7 +186,7 @@ async fn a_table_of_bots_on_redis_survives_kill_9_of_the_hub_and_of_redis() {
     let hub = HubProc::start_with("sqlite", None, None, &env);
     for (gid, token) in &games {
         wait_until_over(&hub.addr, gid).await;
-        let got = content(&replay(&hub.addr, gid, "full", token).await, gid);
+        let got = content(&final_replay(&hub.addr, gid, token).await, gid);
         assert_same(&got, &expected, "hub killed");
     }
 
@@ -176,7 +196,7 @@ async fn a_table_of_bots_on_redis_survives_kill_9_of_the_hub_and_of_redis() {
     assert_running(&hub.addr, &gid).await;
     redis.kill9_and_restart();
     wait_until_over(&hub.addr, &gid).await;
-    let got = content(&replay(&hub.addr, &gid, "full", &token).await, &gid);
+    let got = content(&final_replay(&hub.addr, &gid, &token).await, &gid);
     assert_same(&got, &expected, "Redis killed");
     assert!(
         !hub.stderr().iter().any(|l| l.contains("halted")),
@@ -254,7 +274,7 @@ async fn a_paused_owner_is_fenced_and_another_hub_finishes_its_game() {
     let (ref_gid, ref_token) = create(&reference.addr, seed).await;
     wait_until_over(&reference.addr, &ref_gid).await;
     let expected = content(
-        &replay(&reference.addr, &ref_gid, "full", &ref_token).await,
+        &final_replay(&reference.addr, &ref_gid, &ref_token).await,
         &ref_gid,
     );
 
@@ -297,7 +317,7 @@ async fn a_paused_owner_is_fenced_and_another_hub_finishes_its_game() {
     wait_until_over(&b.addr, &gid).await;
     // Give the resumed hub time to try (and fail) to write.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let got = content(&replay(&b.addr, &gid, "full", &token).await, &gid);
+    let got = content(&final_replay(&b.addr, &gid, &token).await, &gid);
     assert_same(&got, &expected, "owner paused, game taken over");
     let log = a.stderr();
     assert!(
@@ -320,4 +340,54 @@ fn signal(hub: &HubProc, sig: libc::c_int) {
     // SAFETY: kill(2) on our own child's pid.
     let rc = unsafe { libc::kill(hub.child.id() as libc::pid_t, sig) };
     assert_eq!(rc, 0, "kill {sig}");
+}
+
+/// A rolling deploy: the owner gets SIGTERM, gives its leases up as it stops, and the other
+/// hub takes the game over at once and finishes it identically.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drained_hub_hands_its_game_over() {
+    let seed = 77;
+    let reference = HubProc::start("memory", None);
+    let (ref_gid, ref_token) = create(&reference.addr, seed).await;
+    wait_until_over(&reference.addr, &ref_gid).await;
+    let expected = content(
+        &final_replay(&reference.addr, &ref_gid, &ref_token).await,
+        &ref_gid,
+    );
+    let dir = TempDir::new("drain");
+    let redis = common::process::RedisProc::start(dir.path());
+    let url = redis.url();
+    // A long lease: only the release at shutdown can explain a quick takeover.
+    let env = [
+        ("HUB_REDIS_URL", url.as_str()),
+        ("HUB_REDIS_LEASE_MS", "30000"),
+    ];
+    let mut a = HubProc::start_with("sqlite", None, None, &env);
+    let mut slow = body(seed);
+    slow["bot_delay_ms"] = json!(150);
+    let (status, _, text) = common::http_raw(&a.addr, "POST", "/games", Some(slow), None).await;
+    assert_eq!(status, 201, "{text}");
+    let created: Value = serde_json::from_str(&text).expect("json");
+    let gid = created["game_id"].as_str().expect("gid").to_owned();
+    let token = created["observer_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let b = HubProc::start_with("sqlite", None, None, &env);
+    wait_for_frames(&a.addr, &gid, 10).await;
+    assert_running(&a.addr, &gid).await;
+    a.terminate();
+    // B looks for free games every second: the takeover comes long before the 30 s lease
+    // would have run out.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !lists(&b.addr, &gid).await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the game was not handed over"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    wait_until_over(&b.addr, &gid).await;
+    let got = content(&final_replay(&b.addr, &gid, &token).await, &gid);
+    assert_same(&got, &expected, "owner drained");
 }

@@ -92,8 +92,10 @@ pub async fn start(config: Config) -> std::io::Result<RunningHub> {
         .await
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))?;
     if state.config.hub_redis_url.is_some() {
-        // Several hubs may share the store: take over games whose hub's lease runs out.
-        let every = std::time::Duration::from_millis(state.config.hub_redis_lease_ms / 2);
+        // Several hubs may share the store: take over games whose hub's lease runs out (or
+        // was given up by a hub that stopped), within a second of it.
+        let every = std::time::Duration::from_millis(state.config.hub_redis_lease_ms / 2)
+            .min(std::time::Duration::from_secs(1));
         tokio::spawn(state.games.clone().adopt_orphans(state.links(), every));
     }
     let app = http::router(state.clone());
