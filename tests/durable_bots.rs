@@ -95,13 +95,7 @@ fn content(lines: &[String], gid: &str) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_table_of_bots_killed_mid_game_finishes_the_same_game() {
     let seed = 2024;
-    let reference = HubProc::start("memory", None);
-    let (ref_gid, ref_token) = create(&reference.addr, seed).await;
-    wait_until_over(&reference.addr, &ref_gid).await;
-    let expected = content(
-        &final_replay(&reference.addr, &ref_gid, &ref_token).await,
-        &ref_gid,
-    );
+    let expected = reference_game(seed).await;
     assert!(
         expected.len() > 60,
         "a real game: {} frames",
@@ -157,13 +151,7 @@ async fn a_table_of_bots_killed_mid_game_finishes_the_same_game() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_table_of_bots_on_redis_survives_kill_9_of_the_hub_and_of_redis() {
     let seed = 2024;
-    let reference = HubProc::start("memory", None);
-    let (ref_gid, ref_token) = create(&reference.addr, seed).await;
-    wait_until_over(&reference.addr, &ref_gid).await;
-    let expected = content(
-        &final_replay(&reference.addr, &ref_gid, &ref_token).await,
-        &ref_gid,
-    );
+    let expected = reference_game(seed).await;
 
     let dir = TempDir::new("redis");
     let mut redis = common::process::RedisProc::start(dir.path());
@@ -270,13 +258,7 @@ fn assert_same(got: &[Value], expected: &[Value], ctx: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paused_owner_is_fenced_and_another_hub_finishes_its_game() {
     let seed = 77;
-    let reference = HubProc::start("memory", None);
-    let (ref_gid, ref_token) = create(&reference.addr, seed).await;
-    wait_until_over(&reference.addr, &ref_gid).await;
-    let expected = content(
-        &final_replay(&reference.addr, &ref_gid, &ref_token).await,
-        &ref_gid,
-    );
+    let expected = reference_game(seed).await;
 
     let dir = TempDir::new("fence");
     let redis = common::process::RedisProc::start(dir.path());
@@ -286,17 +268,7 @@ async fn a_paused_owner_is_fenced_and_another_hub_finishes_its_game() {
         ("HUB_REDIS_LEASE_MS", "1000"),
     ];
     let a = HubProc::start_with("sqlite", None, None, &env);
-    // Slower bots, so the game outlasts the pause (the delay changes no choice and no order).
-    let mut slow = body(seed);
-    slow["bot_delay_ms"] = json!(150);
-    let (status, _, text) = common::http_raw(&a.addr, "POST", "/games", Some(slow), None).await;
-    assert_eq!(status, 201, "{text}");
-    let created: Value = serde_json::from_str(&text).expect("json");
-    let gid = created["game_id"].as_str().expect("gid").to_owned();
-    let token = created["observer_token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let (gid, token) = create_slow(&a.addr, seed).await;
     wait_for_frames(&a.addr, &gid, 10).await;
     let b = HubProc::start_with("sqlite", None, None, &env);
     // While its owner lives, the other hub leaves the game alone.
@@ -347,13 +319,7 @@ fn signal(hub: &HubProc, sig: libc::c_int) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_drained_hub_hands_its_game_over() {
     let seed = 77;
-    let reference = HubProc::start("memory", None);
-    let (ref_gid, ref_token) = create(&reference.addr, seed).await;
-    wait_until_over(&reference.addr, &ref_gid).await;
-    let expected = content(
-        &final_replay(&reference.addr, &ref_gid, &ref_token).await,
-        &ref_gid,
-    );
+    let expected = reference_game(seed).await;
     let dir = TempDir::new("drain");
     let redis = common::process::RedisProc::start(dir.path());
     let url = redis.url();
@@ -363,16 +329,7 @@ async fn a_drained_hub_hands_its_game_over() {
         ("HUB_REDIS_LEASE_MS", "30000"),
     ];
     let mut a = HubProc::start_with("sqlite", None, None, &env);
-    let mut slow = body(seed);
-    slow["bot_delay_ms"] = json!(150);
-    let (status, _, text) = common::http_raw(&a.addr, "POST", "/games", Some(slow), None).await;
-    assert_eq!(status, 201, "{text}");
-    let created: Value = serde_json::from_str(&text).expect("json");
-    let gid = created["game_id"].as_str().expect("gid").to_owned();
-    let token = created["observer_token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let (gid, token) = create_slow(&a.addr, seed).await;
     let b = HubProc::start_with("sqlite", None, None, &env);
     wait_for_frames(&a.addr, &gid, 10).await;
     assert_running(&a.addr, &gid).await;
@@ -390,4 +347,29 @@ async fn a_drained_hub_hands_its_game_over() {
     wait_until_over(&b.addr, &gid).await;
     let got = content(&final_replay(&b.addr, &gid, &token).await, &gid);
     assert_same(&got, &expected, "owner drained");
+}
+
+/// The full view of the game of `seed` played by a hub with nothing in its way.
+async fn reference_game(seed: u64) -> Vec<Value> {
+    let reference = HubProc::start("memory", None);
+    let (gid, token) = create(&reference.addr, seed).await;
+    wait_until_over(&reference.addr, &gid).await;
+    content(&final_replay(&reference.addr, &gid, &token).await, &gid)
+}
+
+/// The game of `seed` with slower bots (150 ms), so it outlasts a pause or a drain (the delay
+/// changes no choice and no order): its id and observer token.
+async fn create_slow(addr: &str, seed: u64) -> (String, String) {
+    let mut slow = body(seed);
+    slow["bot_delay_ms"] = json!(150);
+    let (status, _, text) = common::http_raw(addr, "POST", "/games", Some(slow), None).await;
+    assert_eq!(status, 201, "{text}");
+    let created: Value = serde_json::from_str(&text).expect("json");
+    (
+        created["game_id"].as_str().expect("gid").to_owned(),
+        created["observer_token"]
+            .as_str()
+            .expect("token")
+            .to_owned(),
+    )
 }

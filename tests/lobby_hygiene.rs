@@ -22,22 +22,8 @@ async fn call_as(
     body: Option<Value>,
     bearer: Option<&str>,
 ) -> (u16, Value) {
-    let c = reqwest::Client::new();
-    let url = format!("http://{}{path}", hub.addr());
-    let mut req = match method {
-        "POST" => c.post(url),
-        "DELETE" => c.delete(url),
-        _ => c.get(url),
-    };
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    if let Some(t) = bearer {
-        req = req.bearer_auth(t);
-    }
-    let resp = req.send().await.expect("http");
-    let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or(Value::Null))
+    let (status, _, text) = http_raw(&hub.addr().to_string(), method, path, body, bearer).await;
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
 async fn viewer(hub: &RunningHub, gid: &str) -> Ws {

@@ -183,6 +183,7 @@ pub async fn http_raw(
     let url = format!("http://{addr}{path}");
     let mut req = match method {
         "POST" => c.post(url),
+        "DELETE" => c.delete(url),
         _ => c.get(url),
     };
     if let Some(b) = body {
