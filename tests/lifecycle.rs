@@ -3,10 +3,10 @@
 
 mod common;
 
+use common::process::HubProc;
 use common::*;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 #[tokio::test]
 async fn shutdown_closes_every_socket_with_1001() {
@@ -32,67 +32,22 @@ async fn shutdown_closes_every_socket_with_1001() {
     );
 }
 
-/// The real binary on an ephemeral port; returns the child and its address.
-fn spawn_binary(extra_env: &[(&str, &str)]) -> (Child, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_werewolf-hub"));
-    cmd.env("WS_HOST", "127.0.0.1")
-        .env("WS_PORT", "0")
-        .env("RUST_LOG", "warn")
-        .env("HUB_STORE", "memory");
-    for (k, v) in extra_env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn hub");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let addr = loop {
-        let line = lines
-            .next()
-            .expect("hub printed its address")
-            .expect("utf8 line");
-        if let Some(rest) = line.strip_prefix("werewolf-hub listening on ") {
-            break rest.trim().to_owned();
-        }
-    };
-    // keep draining stderr so the child never blocks on a full pipe
-    std::thread::spawn(move || for _ in lines {});
-    (child, addr)
-}
-
-fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            return status;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            panic!("process did not exit within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[tokio::test]
 async fn sigterm_closes_sockets_with_1001_and_exits_within_5s() {
-    let (mut child, addr) = spawn_binary(&[]);
-    let (mut ws, _) =
-        tokio_tungstenite::connect_async(format!("ws://{addr}/ws/agent_1?client_type=agent"))
-            .await
-            .expect("connects to the binary");
+    let mut hub = HubProc::start("memory", None);
+    let url = format!("ws://{}/ws/agent_1?client_type=agent", hub.addr);
+    let (mut ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("connects to the binary");
     assert_eq!(recv_json(&mut ws).await["message_type"], "connection");
     let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &hub.child.id().to_string()])
         .status()
         .expect("kill runs");
     assert!(status.success());
     let (close, _) = recv_close(&mut ws).await;
     assert_eq!(u16::from(close.expect("close frame").code), 1001);
-    let status = wait_exit(&mut child, Duration::from_secs(5));
+    let status = common::process::wait_exit(&mut hub.child, Duration::from_secs(5));
     assert!(status.success(), "clean exit, got {status}");
 }
 
@@ -119,7 +74,8 @@ fn invalid_config_prints_one_line_naming_the_variable_and_fails() {
 #[test]
 fn seed_python_client_works_unchanged() {
     let python = python_with_websockets();
-    let (mut child, addr) = spawn_binary(&[]);
+    let hub = HubProc::start("memory", None);
+    let addr = hub.addr.clone();
     let script = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/examples/python_client.py"
@@ -133,8 +89,7 @@ fn seed_python_client_works_unchanged() {
         .args(["-c", &script])
         .output()
         .expect("python runs");
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(hub);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
