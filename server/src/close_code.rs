@@ -6,6 +6,10 @@
 pub enum CloseReason {
     /// 1001: the server is shutting down. Reconnect with backoff.
     ServerShutdown,
+    /// 1012: service restart (cluster): this node is draining, or the node running the
+    /// client's game stopped or died and another takes it over. Reconnect at once (to any
+    /// node) with `last_seq`: nothing is lost.
+    ServiceRestart,
     /// 1002: the client broke the WebSocket protocol (RFC 6455): reserved bits or opcodes,
     /// an unmasked frame, a fragmented or oversized control frame, a continuation without a
     /// start. Fix the client.
@@ -36,6 +40,7 @@ impl CloseReason {
     pub fn code(self) -> u16 {
         match self {
             CloseReason::ServerShutdown => 1001,
+            CloseReason::ServiceRestart => 1012,
             CloseReason::ProtocolError => 1002,
             CloseReason::InvalidPayload => 1007,
             CloseReason::PolicyViolation => 1008,
@@ -52,6 +57,7 @@ impl CloseReason {
     pub fn text(self) -> &'static str {
         match self {
             CloseReason::ServerShutdown => "server shutting down",
+            CloseReason::ServiceRestart => "service restart: reconnect with last_seq",
             CloseReason::ProtocolError => "protocol error",
             CloseReason::InvalidPayload => "invalid UTF-8 in a text message",
             CloseReason::PolicyViolation => "rate limit abuse",
@@ -68,7 +74,10 @@ impl CloseReason {
     pub fn should_reconnect(self) -> bool {
         matches!(
             self,
-            CloseReason::ServerShutdown | CloseReason::SlowConsumer | CloseReason::HeartbeatTimeout
+            CloseReason::ServerShutdown
+                | CloseReason::ServiceRestart
+                | CloseReason::SlowConsumer
+                | CloseReason::HeartbeatTimeout
         )
     }
 }

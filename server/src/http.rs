@@ -11,7 +11,7 @@ use aide::axum::routing::get_with;
 use aide::transform::TransformOperation;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
@@ -30,6 +30,11 @@ pub fn router(state: AppState) -> Router {
     api_routes()
         .finish_api(&mut api)
         .fallback(crate::api::not_found)
+        // In a cluster, requests about a game another node runs go there.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::cluster::forward::route,
+        ))
         .layer(axum::middleware::map_response(crate::api::json_errors))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -190,13 +195,66 @@ pub struct StatsAnswer {
     pub games: usize,
     /// Requests that expired unanswered, by player id, for the seats of ended games.
     pub timeouts_by_agent: std::collections::HashMap<String, u64>,
+    /// In a cluster (`HUB_REDIS_URL`): every node and the totals. The fields above are this
+    /// node's: the clients whose socket it holds (relayed to another node or not).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<ClusterStats>,
+}
+
+/// `/stats.cluster`: the cluster as of the nodes' last beats (within a second or so).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ClusterStats {
+    /// This node's id.
+    pub node_id: String,
+    /// Live nodes.
+    pub nodes: Vec<crate::cluster::NodeRecord>,
+    /// Clients connected to any node.
+    pub total_clients: usize,
+    /// The same, per client type.
+    pub by_type: std::collections::BTreeMap<String, usize>,
+    /// Games in memory on any node (running, or ended within the retention).
+    pub games: usize,
 }
 
 async fn stats(State(state): State<AppState>) -> Json<StatsAnswer> {
+    let mut stats = state.manager.stats();
+    let cluster = state.cluster.as_ref().map(|cluster| {
+        // This node's own clients include the ones it relays to another node.
+        for relayed in cluster.relayed() {
+            stats.total_clients += 1;
+            *stats
+                .by_type
+                .entry(relayed.client_type.as_str())
+                .or_default() += 1;
+            stats.clients.push(crate::connection_manager::ClientStats {
+                client_id: relayed.client_id,
+                client_type: relayed.client_type,
+                connected_at: relayed.connected_at,
+            });
+        }
+        stats
+            .clients
+            .sort_by(|a, b| a.connected_at.total_cmp(&b.connected_at));
+        let nodes = cluster.nodes();
+        let mut by_type = std::collections::BTreeMap::new();
+        for node in nodes.iter() {
+            for (t, n) in &node.by_type {
+                *by_type.entry(t.clone()).or_default() += n;
+            }
+        }
+        ClusterStats {
+            node_id: cluster.node_id().to_owned(),
+            total_clients: nodes.iter().map(|n| n.clients).sum(),
+            games: nodes.iter().map(|n| n.games).sum(),
+            by_type,
+            nodes: nodes.to_vec(),
+        }
+    });
     Json(StatsAnswer {
-        stats: state.manager.stats(),
+        stats,
         games: state.games.len(),
         timeouts_by_agent: state.games.timeouts_by_agent(),
+        cluster,
     })
 }
 
@@ -292,6 +350,7 @@ async fn websocket(
     Path(WsPath { client_id }): Path<WsPath>,
     Query(mut params): Query<WsParams>,
     peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    RawQuery(raw_query): RawQuery,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
@@ -314,6 +373,35 @@ async fn websocket(
     if params.token.as_deref().is_none_or(str::is_empty) {
         params.token = bearer(&headers).map(str::to_owned);
     }
+    // A relay from another node of the cluster: that node holds the client's socket and
+    // applied the per-address limit.
+    let relayed = state
+        .cluster
+        .as_ref()
+        .is_some_and(|c| c.is_relayed(&headers));
+    let peer_ip = peer.map(|p| p.0.0.ip());
+    if let Some(cluster) = state.cluster.clone()
+        && !relayed
+        && let Some(game_id) = crate::cluster::game_of(&client_id, params.game_id.as_deref())
+        && state.games.get(game_id).is_none()
+        && let Some(owner) = crate::cluster::forward::place(&state, &cluster, game_id).await
+    {
+        let ip_slot = match take_ip_slot(&state, peer_ip) {
+            Ok(s) => s,
+            Err(refusal) => return *refusal,
+        };
+        let Some(slot) = take_slot(&state) else {
+            return over_capacity(&state);
+        };
+        let request = crate::cluster::relay::RelayRequest {
+            client_id,
+            client_type,
+            query: raw_query,
+            peer: peer_ip,
+            held: Box::new((slot, ip_slot)),
+        };
+        return crate::cluster::relay::upgrade(state, cluster, &owner, ws, request, &headers).await;
+    }
     let binding = match bind(&state, &client_id, client_type, &params) {
         Ok(b) => b,
         Err((status, reason)) => return refuse(status, reason),
@@ -321,20 +409,9 @@ async fn websocket(
     if let Err((status, reason)) = check_identity(&state, &client_id, &binding, client_type) {
         return refuse(status, reason);
     }
-    let cap = state.config.ws_max_connections_per_ip;
-    let ip_slot = match peer.map(|p| p.0.0.ip()) {
-        Some(ip) if cap > 0 => match crate::state::IpSlot::take(&state.per_ip, ip, cap) {
-            Some(s) => Some(s),
-            None => {
-                return refuse(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    format!(
-                        "this address holds {cap} connections (WS_MAX_CONNECTIONS_PER_IP = {cap}); close one or retry later"
-                    ),
-                );
-            }
-        },
-        _ => None,
+    let ip_slot = match take_ip_slot(&state, peer_ip.filter(|_| !relayed)) {
+        Ok(s) => s,
+        Err(refusal) => return *refusal,
     };
     let Some(slot) = take_slot(&state) else {
         return over_capacity(&state);
@@ -342,11 +419,32 @@ async fn websocket(
     let tracker = state.connections.clone();
     limits(ws, &state).on_upgrade(move |socket| {
         tracker.track_future(async move {
-            socket::run(socket, state, client_id, client_type, binding).await;
+            socket::run(socket, state, client_id, client_type, binding, relayed).await;
             drop(slot);
             drop(ip_slot);
         })
     })
+}
+
+/// One of the address's `WS_MAX_CONNECTIONS_PER_IP` slots (none counted without a cap or
+/// an address), or the 429 refusal.
+fn take_ip_slot(
+    state: &AppState,
+    ip: Option<std::net::IpAddr>,
+) -> Result<Option<crate::state::IpSlot>, Box<Response>> {
+    let cap = state.config.ws_max_connections_per_ip;
+    match ip {
+        Some(ip) if cap > 0 => match crate::state::IpSlot::take(&state.per_ip, ip, cap) {
+            Some(s) => Ok(Some(s)),
+            None => Err(Box::new(refuse(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "this address holds {cap} connections (WS_MAX_CONNECTIONS_PER_IP = {cap}); close one or retry later"
+                ),
+            ))),
+        },
+        _ => Ok(None),
+    }
 }
 
 /// The socket limits every upgrade gets.

@@ -22,6 +22,8 @@
 //! - [`serve`]: the accept loop (hyper HTTP/1.1 with upgrades and a header-read timeout).
 //! - [`store`]: the durable per-game log behind the [`store::GameStore`] trait (memory and
 //!   SQLite backends): inputs for crash recovery, every stream's frames for resume and replays.
+//! - [`cluster`]: several hubs over one Redis as one hub: owner lookup, relaying sockets and
+//!   REST to a game's node, merged lists, the cluster-wide lobby, node directory.
 //! - [`shutdown`]: the [`Shutdown`] signal and OS signal handling.
 //! - [`state`]: [`AppState`], the cheap-to-clone handle every task holds.
 //!
@@ -40,6 +42,7 @@
 pub mod api;
 pub mod clock;
 pub mod close_code;
+pub mod cluster;
 pub mod config;
 pub mod connection_manager;
 pub mod games;
@@ -80,12 +83,40 @@ pub struct RunningHub {
 /// background. A store that cannot be used is an error of kind `InvalidData` whose message
 /// names the file and the problem.
 pub async fn start(config: Config) -> std::io::Result<RunningHub> {
-    let store = config
-        .open_store()
-        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))?;
+    let invalid =
+        |e: store::StoreError| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string());
+    let shared = match &config.hub_redis_url {
+        Some(url) => Some(std::sync::Arc::new(
+            store::redis::RedisStore::open(
+                url,
+                &config.hub_redis_prefix,
+                std::time::Duration::from_secs(config.hub_redis_retry_s),
+                std::time::Duration::from_millis(config.hub_redis_lease_ms),
+            )
+            .map_err(invalid)?,
+        )),
+        None => None,
+    };
+    let store: store::Store = match &shared {
+        Some(redis) => redis.clone(),
+        None => config.open_store().map_err(invalid)?,
+    };
     let listener = listen(&config)?;
     let addr = listener.local_addr()?;
-    let state = AppState::new(config, store);
+    let mut state = AppState::new(config, store);
+    if let Some(redis) = shared {
+        state.cluster = Some(
+            cluster::Cluster::start(
+                &state.config,
+                redis,
+                addr,
+                state.manager.clone(),
+                state.shutdown.clone(),
+                state.games.clone(),
+            )
+            .map_err(invalid)?,
+        );
+    }
     state
         .games
         .recover(state.links())
@@ -100,11 +131,16 @@ pub async fn start(config: Config) -> std::io::Result<RunningHub> {
     }
     let app = http::router(state.clone());
 
-    // Close every socket with 1001 as soon as shutdown starts.
+    // Close every socket as soon as shutdown starts: 1001 on a hub of its own, 1012 in a
+    // cluster (its games move to other nodes: reconnect there with `last_seq`).
     let closer = state.clone();
     tokio::spawn(async move {
         closer.shutdown.triggered().await;
-        closer.manager.close_all(CloseReason::ServerShutdown);
+        closer.manager.close_all(if closer.cluster.is_some() {
+            CloseReason::ServiceRestart
+        } else {
+            CloseReason::ServerShutdown
+        });
     });
 
     let serving = state.clone();

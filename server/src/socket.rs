@@ -7,7 +7,7 @@
 
 use crate::clock::now_epoch_s;
 use crate::close_code::CloseReason;
-use crate::connection_manager::{Admission, Audience, ClientEntry, Credential};
+use crate::connection_manager::{Admission, ClientEntry, Credential, LobbyScope};
 use crate::games::{GameCommand, GameShared, Member};
 use crate::rate_limit::{StrikeCounter, TokenBucket};
 use crate::state::AppState;
@@ -74,6 +74,7 @@ impl Binding {
                     lobby: false,
                     credential,
                     traffic: hidden.then(|| game.traffic.clone()),
+                    relayed: false,
                 }
             }
         }
@@ -87,10 +88,11 @@ pub async fn run(
     client_id: String,
     client_type: ClientType,
     binding: Binding,
+    relayed: bool,
 ) {
-    let admitted = state
-        .manager
-        .connect(&client_id, binding.admission(client_type));
+    let mut admission = binding.admission(client_type);
+    admission.relayed = relayed;
+    let admitted = state.manager.connect(&client_id, admission);
     let (entry, queue, replaced) = match admitted {
         Ok(connected) => connected,
         Err(_holder) => {
@@ -472,9 +474,9 @@ impl<'a> Reader<'a> {
                     client_id: self.entry.id.to_string(),
                     timestamp: now_epoch_s(),
                 };
-                self.state.manager.broadcast(
+                self.state.manager.broadcast_lobby(
                     &out,
-                    Audience::LobbyTypes(&[ClientType::Ui, ClientType::Observer]),
+                    LobbyScope::Types(vec![ClientType::Ui, ClientType::Observer]),
                 );
             }
             ClientMessage::PlayerAction(a) => {

@@ -32,6 +32,8 @@ pub struct AppState {
     pub per_ip: PerIp,
     /// The hub's Prometheus recorder (`GET /metrics`).
     pub metrics: Arc<crate::metrics::HubMetrics>,
+    /// This hub's place in a cluster (`HUB_REDIS_URL`); `None`: a hub on its own.
+    pub cluster: Option<crate::cluster::Cluster>,
 }
 
 impl AppState {
@@ -47,6 +49,7 @@ impl AppState {
             games: GameRegistry::new(store),
             metrics: crate::metrics::HubMetrics::new(),
             per_ip: PerIp::default(),
+            cluster: None,
         }
     }
 

@@ -109,6 +109,10 @@ pub struct Config {
     /// Milliseconds a hub's lease on a game lasts without renewal (`HUB_REDIS_LEASE_MS`,
     /// default 5000; renewed every third of it). ≥ 300.
     pub hub_redis_lease_ms: u64,
+    /// With `HUB_REDIS_URL`: this hub's base URL as the other hubs of the cluster reach it
+    /// (`HUB_NODE_URL`, e.g. `http://10.0.0.5:8000`). Unset: `http://{WS_HOST}:{port}`, or
+    /// the machine's host name when `WS_HOST` is a wildcard address.
+    pub hub_node_url: Option<String>,
 }
 
 impl Default for Config {
@@ -145,6 +149,7 @@ impl Default for Config {
             hub_redis_prefix: "wwh".to_owned(),
             hub_redis_retry_s: 30,
             hub_redis_lease_ms: 5000,
+            hub_node_url: None,
         }
     }
 }

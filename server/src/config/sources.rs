@@ -155,6 +155,11 @@ pub const SETTINGS: &[Setting] = &[
         "ms a hub's lease on a game lasts without renewal (the fence against two owners)",
     ),
     setting(
+        "HUB_NODE_URL",
+        "node-url",
+        "with HUB_REDIS_URL: this hub's base URL as the other hubs reach it (http://host:port)",
+    ),
+    setting(
         "HUB_REDIS_RETRY_S",
         "redis-retry-s",
         "seconds a lost Redis connection is retried before a write halts its game",

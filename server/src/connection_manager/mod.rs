@@ -52,6 +52,9 @@ pub struct ClientEntry {
     queue: mpsc::Sender<Message>,
     /// How this connection is told to end, and why.
     pub control: ConnectionControl,
+    /// Relayed by another node of the cluster, which holds the client's socket and counts
+    /// it: left out of this node's `/stats` client list.
+    pub relayed: bool,
 }
 
 /// Ends a connection from anywhere: records the first reason and wakes its tasks.
@@ -141,6 +144,8 @@ pub struct Admission {
     pub credential: Credential,
     /// Where its traffic is counted; `None`: the hub's live counters.
     pub traffic: Option<Arc<Traffic>>,
+    /// Relayed by another node of the cluster (see [`ClientEntry::relayed`]).
+    pub relayed: bool,
 }
 
 impl Admission {
@@ -151,6 +156,7 @@ impl Admission {
             lobby: true,
             credential: Credential::Anonymous,
             traffic: None,
+            relayed: false,
         }
     }
 }
@@ -247,6 +253,31 @@ struct Inner {
     queue_capacity: usize,
     /// Lifetime statistics.
     counters: Counters,
+    /// Where lobby broadcasts also go (a cluster's other nodes); set once at start.
+    lobby_outlet: std::sync::OnceLock<LobbyOutlet>,
+}
+
+/// Which lobby clients a broadcast from another node reaches.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LobbyScope {
+    /// Lobby clients of these types.
+    Types(Vec<ClientType>),
+    /// Every lobby client but this id.
+    Except(String),
+}
+
+/// What a [`LobbyOutlet`] calls for every lobby broadcast made on this node.
+pub type LobbyOutletFn = dyn Fn(LobbyScope, &Utf8Bytes) + Send + Sync;
+
+/// Receives every lobby broadcast made on this node (to pass it to the other nodes).
+#[derive(Clone)]
+pub struct LobbyOutlet(pub Arc<LobbyOutletFn>);
+
+impl std::fmt::Debug for LobbyOutlet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LobbyOutlet")
+    }
 }
 
 /// Cheap-to-clone handle to the shared registry.
@@ -265,6 +296,7 @@ impl ConnectionManager {
                 next_conn_id: AtomicU64::new(1),
                 queue_capacity: queue_capacity.max(1),
                 counters: Counters::default(),
+                lobby_outlet: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -286,6 +318,7 @@ impl ConnectionManager {
                 .unwrap_or_else(|| self.inner.counters.traffic.clone()),
             queue,
             control: ConnectionControl::default(),
+            relayed: admission.relayed,
         });
         let replaced = self.update(|registry| match registry.clients.get(id) {
             Some(holder) if holder.credential != entry.credential => Err(holder.clone()),
@@ -348,9 +381,32 @@ impl ConnectionManager {
                 client_id: entry.id.to_string(),
                 timestamp: now_epoch_s(),
             };
-            self.broadcast(&frame, Audience::LobbyExcept(&entry.id));
+            self.broadcast_lobby(&frame, LobbyScope::Except(entry.id.to_string()));
         }
         removed
+    }
+
+    /// Sets where lobby broadcasts also go (once; later calls are ignored).
+    pub fn set_lobby_outlet(&self, outlet: LobbyOutlet) {
+        let _ = self.inner.lobby_outlet.set(outlet);
+    }
+
+    /// A lobby broadcast made here: to this node's lobby clients and, in a cluster, to the
+    /// other nodes'. Returns how many local clients got it.
+    pub fn broadcast_lobby(&self, frame: &ServerFrame, scope: LobbyScope) -> usize {
+        let bytes = Self::encode(frame);
+        if let Some(outlet) = self.inner.lobby_outlet.get() {
+            (outlet.0)(scope.clone(), &bytes);
+        }
+        self.broadcast_lobby_local(&bytes, &scope)
+    }
+
+    /// A lobby broadcast to this node's lobby clients only (one from another node).
+    pub fn broadcast_lobby_local(&self, bytes: &Utf8Bytes, scope: &LobbyScope) -> usize {
+        match scope {
+            LobbyScope::Types(types) => self.broadcast_bytes(bytes, Audience::LobbyTypes(types)),
+            LobbyScope::Except(id) => self.broadcast_bytes(bytes, Audience::LobbyExcept(id)),
+        }
     }
 
     /// Serializes a frame once into shareable bytes.
@@ -518,6 +574,7 @@ impl ConnectionManager {
             .load()
             .clients
             .values()
+            .filter(|e| !e.relayed)
             .map(|e| ClientStats {
                 client_id: e.id.to_string(),
                 client_type: e.client_type,

@@ -394,6 +394,30 @@ impl GameRegistry {
         }
     }
 
+    /// Takes over one game of the shared store now, if it exists, is not over and no live
+    /// hub holds it (a client reached this hub first after its hub died). Returns once it
+    /// is rebuilt here, or at once if it is not to be taken.
+    pub async fn adopt(&self, game_id: &str, links: HubLinks) {
+        if self.get(game_id).is_some() {
+            return;
+        }
+        let row = store::GameRow {
+            game_id: game_id.to_owned(),
+            created_at: 0.0,
+            players: 0,
+            started: true,
+            ended: None,
+        };
+        match self.recover_game(row, &links).await {
+            Ok(Some(rebuilt)) => {
+                let _ = rebuilt.await;
+                info!(game_id = %game_id, "took over a game whose hub is gone");
+            }
+            Ok(None) => {}
+            Err(e) => warn!(game_id = %game_id, error = %e, "takeover failed"),
+        }
+    }
+
     /// Rebuilds one stored game, if it is to come back and this hub may run it; the
     /// receiver resolves once it is rebuilt.
     async fn recover_game(
@@ -414,6 +438,10 @@ impl GameRegistry {
         let stored = match loaded {
             // Removed before it started (lobby expiry, DELETE): nothing to bring back.
             Ok(Some(s)) if s.ended.is_some() && !s.inputs.contains(&store::Input::Start) => {
+                return Ok(None);
+            }
+            // Ended longer than the retention ago: it stays in the store only.
+            Ok(Some(s)) if s.ended.is_some_and(|e| e.ended_at + retention <= now) => {
                 return Ok(None);
             }
             Ok(Some(s)) => s,

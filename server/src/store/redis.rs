@@ -179,6 +179,9 @@ pub struct RedisStore {
     leases: Leases,
     /// How long a lease lasts without renewal.
     lease_ttl: Duration,
+    /// This hub's node id (fresh at every start): every lease token it takes begins with
+    /// it, so the owner of a game is read from its lease.
+    node_id: Arc<str>,
 }
 
 /// Leases held, by game id: the token.
@@ -234,7 +237,30 @@ impl RedisStore {
             retry,
             leases,
             lease_ttl,
+            node_id: Arc::from(format!("n{}", crate::games::secret::short_id()).as_str()),
         })
+    }
+
+    /// This hub's node id (fresh at every start).
+    pub fn node_id(&self) -> &str {
+        &self.node_id
+    }
+
+    /// The Redis client (for the cluster's own connections).
+    pub fn client(&self) -> &redis::Client {
+        &self.client
+    }
+
+    /// The key prefix (`HUB_REDIS_PREFIX`).
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The node holding `game_id`'s lease now (`None`: nobody; the game is free to take).
+    pub fn owner_node(&self, game_id: &str) -> Result<Option<String>, StoreError> {
+        let owner = format!("{}:owner", self.game_key(game_id));
+        let token: Option<String> = self.read(|c| redis::cmd("GET").arg(&owner).query(c))?;
+        Ok(token.and_then(|t| t.split_once('.').map(|(node, _)| node.to_owned())))
     }
 
     fn game_key(&self, game_id: &str) -> String {
@@ -448,7 +474,7 @@ impl GameStore for RedisStore {
     }
 
     fn claim(&self, game_id: &str) -> Result<bool, StoreError> {
-        let token = crate::games::secret::token();
+        let token = format!("{}.{}", self.node_id, crate::games::secret::token());
         let owner = format!("{}:owner", self.game_key(game_id));
         let ttl = self.lease_ttl.as_millis() as u64;
         let script = redis::Script::new(CLAIM);
