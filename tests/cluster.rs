@@ -1,0 +1,467 @@
+//! Several hub processes over one real Redis as one hub (issue 13): any node serves any client
+//! of any game, a game survives the SIGKILL of its node, Redis restarts are a pause, a
+//! draining node hands its games over, REST, `/stats` and the lobby span the cluster.
+//!
+//! The game's seats are played by agents in this test, each on its own socket to some node,
+//! answering every request from its content alone (so the same game gets the same answers in
+//! every run); viewers read the public and the full stream. After a kill every client
+//! reconnects through another node with `last_seq`.
+
+mod common;
+
+use common::process::{HubProc, RedisProc, TempDir};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::Message;
+
+/// The longest a game of this file may take.
+const GAME_LIMIT: Duration = Duration::from_secs(120);
+
+/// One client of the game: a seat's agent or a viewer.
+#[derive(Debug, Clone)]
+struct Member {
+    /// For messages.
+    label: String,
+    /// `/ws/{client_id}`.
+    client_id: String,
+    /// The query, without `last_seq`.
+    query: String,
+    /// Index into the node list of its first connection; later ones move on.
+    first_node: usize,
+    /// Whether it answers requests (a seat's agent).
+    answers: bool,
+}
+
+/// What a member received, and how.
+#[derive(Debug, Default)]
+struct Received {
+    /// Every stream frame (those with a `seq`, snapshots aside), in order of arrival.
+    frames: Vec<Value>,
+    /// Their `seq`s, in order.
+    seqs: Vec<u64>,
+    /// The `recovered` flag of every `connection` frame.
+    recovered: Vec<bool>,
+    /// Nodes it connected through, in order.
+    nodes: Vec<usize>,
+    /// Close codes it was given.
+    closes: Vec<u16>,
+    /// `game_state` snapshots whose `seq` was not the last one received (a gap).
+    snapshot_gaps: Vec<(u64, u64)>,
+    /// The `seq` of the first snapshot (the stream's head when the member first came).
+    base: u64,
+}
+
+/// `p{n}` of a player id.
+fn seat_of(player_id: &str) -> &str {
+    player_id.rsplit_once('-').map_or(player_id, |(_, n)| n)
+}
+
+/// The answer a seat gives to a request: a pure function of the request.
+fn answer(me: &str, request: &Value) -> Value {
+    let rid = request["request_id"].clone();
+    let action = request["action"].as_str().expect("action");
+    if action == "talk" {
+        return json!({"message_type": "player_action", "request_id": rid, "action": "talk",
+                      "text": format!("{} speaks ({})", seat_of(me), rid.as_str().unwrap_or(""))});
+    }
+    // Chosen from what is asked, not by whom: the pack's votes agree, so the order in which
+    // answers given at once reach the engine (network timing, in any run) changes nothing.
+    let candidates = request["candidates"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let pick = (candidates
+        .iter()
+        // The seat part of the id only: the game id differs between runs.
+        .flat_map(|c| {
+            let id = c["player_id"].as_str().unwrap_or("");
+            seat_of(id).bytes()
+        })
+        .chain(action.bytes())
+        .map(u64::from)
+        .sum::<u64>())
+        % (candidates.len() as u64 + 1);
+    let target = candidates
+        .get(pick as usize)
+        .map(|c| c["player_id"].clone())
+        .unwrap_or(Value::Null);
+    let mut a = json!({"message_type": "player_action", "request_id": rid, "action": action,
+                       "target": target});
+    if action == "witch" {
+        a["save"] = json!(false);
+    }
+    a
+}
+
+/// Plays one member until the game is over: connects through `nodes[first_node]`, and after
+/// every drop through the next node, with `last_seq`; a seat re-sends its answers to the
+/// requests still open (an answer the dead node never applied is applied now; one it applied
+/// is refused, changing nothing). `progress` counts the full-stream frames of viewers.
+async fn play(
+    member: Member,
+    nodes: Arc<Vec<String>>,
+    answer_delay: Duration,
+    progress: Arc<AtomicUsize>,
+) -> Received {
+    let mut got = Received::default();
+    let mut node = member.first_node;
+    let mut last_seq: Option<u64> = None;
+    let mut open: BTreeMap<String, (f64, Value)> = BTreeMap::new();
+    let deadline = Instant::now() + GAME_LIMIT;
+    'connect: loop {
+        assert!(
+            Instant::now() < deadline,
+            "{}: the game did not end",
+            member.label
+        );
+        let mut url = format!(
+            "ws://{}/ws/{}?{}",
+            nodes[node], member.client_id, member.query
+        );
+        if let Some(n) = last_seq {
+            url.push_str(&format!("&last_seq={n}"));
+        }
+        let ws = tokio::time::timeout(
+            Duration::from_secs(5),
+            tokio_tungstenite::connect_async(url.as_str()),
+        )
+        .await;
+        let mut ws = match ws {
+            Ok(Ok((ws, _))) => ws,
+            // Refused (503 while the game moves) or the node is gone: the next node.
+            _ => {
+                node = (node + 1) % nodes.len();
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        got.nodes.push(node);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs_f64();
+        for (_, a) in open.values().filter(|(due, _)| *due > now) {
+            let _ = ws.send(Message::Text(a.to_string().into())).await;
+        }
+        loop {
+            let next = tokio::time::timeout(Duration::from_secs(30), ws.next()).await;
+            let message = match next {
+                Ok(Some(Ok(m))) => m,
+                _ => {
+                    node = (node + 1) % nodes.len();
+                    continue 'connect;
+                }
+            };
+            let text = match message {
+                Message::Text(t) => t,
+                Message::Close(frame) => {
+                    let code = frame.map_or(0, |f| u16::from(f.code));
+                    got.closes.push(code);
+                    assert_ne!(code, 4003, "{}: game removed before its end", member.label);
+                    node = (node + 1) % nodes.len();
+                    continue 'connect;
+                }
+                _ => continue,
+            };
+            let v: Value = serde_json::from_str(text.as_str()).expect("json frame");
+            let kind = v["message_type"].as_str().unwrap_or("").to_owned();
+            if kind == "connection" {
+                got.recovered
+                    .push(v["data"]["recovered"].as_bool().unwrap_or(false));
+                continue;
+            }
+            let Some(seq) = v["seq"].as_u64() else {
+                continue;
+            };
+            let have = last_seq.unwrap_or(0);
+            if kind == "game_state" && seq != have + 1 {
+                // A snapshot consumes no number: it must carry the last one we have.
+                if seq != have && last_seq.is_some() {
+                    got.snapshot_gaps.push((have, seq));
+                }
+                if last_seq.is_none() {
+                    got.base = seq;
+                }
+                last_seq = Some(seq);
+                continue;
+            }
+            got.seqs.push(seq);
+            last_seq = Some(seq);
+            got.frames.push(v.clone());
+            if member.query.contains("client_type=observer") && member.query.contains("token=") {
+                progress.fetch_add(1, Ordering::Relaxed);
+            }
+            if kind == "action_request" && member.answers {
+                let a = answer(&member.client_id, &v);
+                let rid = v["request_id"].as_str().unwrap_or("").to_owned();
+                open.insert(rid, (v["deadline"].as_f64().unwrap_or(0.0), a.clone()));
+                tokio::time::sleep(answer_delay).await;
+                let _ = ws.send(Message::Text(a.to_string().into())).await;
+            }
+            if kind == "game_over" {
+                let _ = ws.close(None).await;
+                return got;
+            }
+        }
+    }
+}
+
+/// Creates the game on `addr`: nine named seats, long deadlines (no request may expire
+/// while its node is down).
+async fn create(addr: &str, seed: u64) -> (String, Vec<(String, String)>, String) {
+    let names: Vec<String> = (1..=9).map(|i| format!("agent{i}")).collect();
+    let body = json!({"preset": "classic9", "seed": seed, "players": names,
+                      "action_timeout_ms": 60000});
+    let (status, _, text) = common::http_raw(addr, "POST", "/games", Some(body), None).await;
+    assert_eq!(status, 201, "{text}");
+    let v: Value = serde_json::from_str(&text).expect("json");
+    let seats = v["players"]
+        .as_array()
+        .expect("players")
+        .iter()
+        .map(|p| {
+            (
+                p["player_id"].as_str().expect("id").to_owned(),
+                p["token"].as_str().expect("token").to_owned(),
+            )
+        })
+        .collect();
+    (
+        v["game_id"].as_str().expect("gid").to_owned(),
+        seats,
+        v["observer_token"].as_str().expect("obs").to_owned(),
+    )
+}
+
+/// The game's members: seat `i` first connects through node `i % nodes`, the viewers (a ui
+/// and a full observer) through the last node.
+fn members(gid: &str, seats: &[(String, String)], observer: &str, nodes: usize) -> Vec<Member> {
+    let mut out: Vec<Member> = seats
+        .iter()
+        .enumerate()
+        .map(|(i, (id, token))| Member {
+            label: id.clone(),
+            client_id: id.clone(),
+            query: format!("client_type=agent&game_id={gid}&token={token}"),
+            first_node: i % nodes,
+            answers: true,
+        })
+        .collect();
+    out.push(Member {
+        label: "ui".into(),
+        client_id: format!("{gid}-table"),
+        query: format!("client_type=ui&game_id={gid}"),
+        first_node: nodes - 1,
+        answers: false,
+    });
+    out.push(Member {
+        label: "observer".into(),
+        client_id: format!("{gid}-watcher"),
+        query: format!("client_type=observer&game_id={gid}&token={observer}"),
+        first_node: nodes - 1,
+        answers: false,
+    });
+    out
+}
+
+/// Every member's `seq`s are 1, 2, 3, … with nothing missing or repeated, across reconnects.
+fn assert_gap_free(label: &str, got: &Received) {
+    let expected: Vec<u64> = (got.base + 1..=got.base + got.seqs.len() as u64).collect();
+    assert_eq!(
+        got.seqs, expected,
+        "{label}: stream not gap-free across reconnects"
+    );
+    assert!(
+        got.snapshot_gaps.is_empty(),
+        "{label}: a reconnect fell back to a snapshot past a gap: {:?}",
+        got.snapshot_gaps
+    );
+}
+
+/// The full view's frames as a game, without wall-clock facts and connection facts
+/// (`presence`: who was connected when differs with every run), each day-part's frames
+/// sorted (answers given at once reach the engine in network order, in any run).
+fn canonical(frames: &[Value], gid: &str) -> Vec<Vec<String>> {
+    let mut parts: Vec<Vec<String>> = vec![Vec::new()];
+    for frame in frames {
+        let mut v = frame.clone();
+        if v["message_type"] == "presence" {
+            continue;
+        }
+        let phase_change = v["message_type"] == "phase_update";
+        if let Some(m) = v.as_object_mut() {
+            for key in ["timestamp", "deadline", "seq", "game_id"] {
+                m.remove(key);
+            }
+        }
+        let text = v.to_string().replace(gid, "G");
+        if phase_change {
+            parts.push(Vec::new());
+        }
+        parts.last_mut().expect("a part").push(text);
+    }
+    for part in &mut parts {
+        part.sort();
+    }
+    parts
+}
+
+/// The full view as the store has it, from any node.
+async fn full_replay(addr: &str, gid: &str, token: &str) -> Vec<Value> {
+    let path = format!("/games/{gid}/events?view=full&token={token}");
+    let (status, _, text) = common::http_raw(addr, "GET", &path, None, None).await;
+    assert_eq!(status, 200, "{text}");
+    text.lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect()
+}
+
+/// Runs one game with every member on its own task; `during` runs once the full observer has
+/// seen `after` frames.
+async fn run_game(
+    nodes: Vec<String>,
+    gid: &str,
+    members: Vec<Member>,
+    after: usize,
+    during: impl FnOnce(),
+) -> Vec<(Member, Received)> {
+    let nodes = Arc::new(nodes);
+    let progress = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for m in members {
+        let (nodes, progress) = (nodes.clone(), progress.clone());
+        tasks.push(tokio::spawn(async move {
+            let got = play(m.clone(), nodes, Duration::from_millis(25), progress).await;
+            (m, got)
+        }));
+    }
+    let limit = Instant::now() + GAME_LIMIT;
+    while progress.load(Ordering::Relaxed) < after {
+        assert!(Instant::now() < limit, "game {gid} did not get going");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    during();
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.expect("member task"));
+    }
+    out
+}
+
+/// The reference: the same game on one hub on its own, nobody interrupted.
+async fn reference(seed: u64) -> Vec<Vec<String>> {
+    let hub = HubProc::start("memory", None);
+    let (gid, seats, observer) = create(&hub.addr, seed).await;
+    let played = run_game(
+        vec![hub.addr.clone()],
+        &gid,
+        members(&gid, &seats, &observer, 1),
+        0,
+        || {},
+    )
+    .await;
+    for (m, got) in &played {
+        assert_gap_free(&m.label, got);
+    }
+    canonical(&full_replay(&hub.addr, &gid, &observer).await, &gid)
+}
+
+fn node_env(redis: &str, lease_ms: &str) -> Vec<(String, String)> {
+    vec![
+        ("HUB_REDIS_URL".into(), redis.to_owned()),
+        ("HUB_REDIS_LEASE_MS".into(), lease_ms.to_owned()),
+    ]
+}
+
+fn start_node(env: &[(String, String)]) -> HubProc {
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    HubProc::start_with("sqlite", None, None, &env)
+}
+
+/// Three nodes, one Redis. The game runs on node 0; its seats sit on all three nodes, its
+/// viewers on node 2. Node 0 is SIGKILLed mid-game: another node takes the game over from
+/// its log, every client comes back through a live node with `last_seq`, every stream is
+/// gap-free, the full view each viewer received is the stored one byte for byte, and the
+/// game is the uninterrupted game.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_nodes_survive_the_owner_s_kill_9() {
+    let seed = 4242;
+    let expected = reference(seed).await;
+
+    let dir = TempDir::new("cluster3");
+    let redis = RedisProc::start(dir.path());
+    let env = node_env(&redis.url(), "1500");
+    let mut owner = start_node(&env);
+    let b = start_node(&env);
+    let c = start_node(&env);
+    let nodes = vec![owner.addr.clone(), b.addr.clone(), c.addr.clone()];
+    let (gid, seats, observer) = create(&owner.addr, seed).await;
+
+    let owner_pid = owner.child.id();
+    let played = run_game(
+        nodes.clone(),
+        &gid,
+        members(&gid, &seats, &observer, 3),
+        30,
+        move || {
+            // SAFETY: kill(2) on our own child.
+            assert_eq!(
+                unsafe { libc::kill(owner_pid as libc::pid_t, libc::SIGKILL) },
+                0
+            );
+        },
+    )
+    .await;
+    let _ = owner.child.wait();
+
+    let stored = full_replay(&b.addr, &gid, &observer).await;
+    for (m, got) in &played {
+        assert_gap_free(&m.label, got);
+        assert!(
+            got.nodes.iter().any(|&n| n != 0),
+            "{}: every client ends on a live node: {:?}",
+            m.label,
+            got.nodes
+        );
+        if got.nodes.len() > 1 {
+            assert!(
+                got.recovered[1..].iter().all(|r| *r),
+                "{}: every reconnect resumed from last_seq: {:?}",
+                m.label,
+                got.recovered
+            );
+        }
+    }
+    // Everyone that was connected through the killed node or to its relays had to come back.
+    let moved = played.iter().filter(|(_, g)| g.nodes.len() > 1).count();
+    assert!(moved >= 3, "the kill moved the clients: {moved}");
+    let (_, full) = played
+        .iter()
+        .find(|(m, _)| m.label == "observer")
+        .expect("observer");
+    let from = full.base as usize;
+    assert_eq!(
+        full.frames,
+        stored[from..from + full.frames.len()],
+        "the full view as received live through another node is the stored one"
+    );
+    let got = canonical(&stored, &gid);
+    assert_eq!(got.len(), expected.len(), "same number of day-parts");
+    for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
+        assert_eq!(g, e, "day-part {i} differs from the uninterrupted game");
+    }
+    assert!(
+        stored.iter().any(|f| f["message_type"] == "game_over"),
+        "the game finished"
+    );
+    // The game did move: its new node took it over from the log.
+    let took_over = [&b, &c]
+        .iter()
+        .any(|n| n.stderr().iter().any(|l| l.contains("took over")));
+    assert!(took_over, "another node took the game over");
+}
