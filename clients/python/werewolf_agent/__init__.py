@@ -13,6 +13,7 @@ See README.md beside this package for the LLM agent and the command line.
 
 from .agent import (
     CLOSE_CODES,
+    MAX_RETRY_AFTER,
     Agent,
     AgentError,
     RandomAgent,
@@ -28,6 +29,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CLOSE_CODES",
+    "MAX_RETRY_AFTER",
     "Agent",
     "AgentError",
     "InvalidAnswer",

@@ -1,5 +1,9 @@
 """``python -m werewolf_agent --url URL --game G --player P --token T``: plays one seat.
 
+``--url`` may be repeated (the nodes of a hub cluster): the agent connects to the first
+that answers and, when a connection is lost or closed with 1012, reconnects to the next one
+in turn with ``last_seq``.
+
 With ``OPENAI_BASE_URL`` (and ``OPENAI_API_KEY``, ``OPENAI_MODEL`` or ``--model``) it asks
 that OpenAI-compatible endpoint for every decision; without it, or whenever the model fails,
 it plays a random legal move. Logs one line per decision on stderr; at the end prints one
@@ -24,10 +28,12 @@ from .llm import LLMAgent
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m werewolf_agent",
                                 description="Play one seat of a werewolf-hub game.")
-    p.add_argument("--url", required=True,
-                   help="the hub, http(s)://host:port (ws(s):// works too)")
+    p.add_argument("--url", required=True, action="append", metavar="URL",
+                   help="the hub, http(s)://host:port (ws(s):// works too); repeat it for "
+                        "the nodes of a hub cluster: tried in turn, the next one after a "
+                        "lost connection, a 503 refusal or a close with 1012")
     p.add_argument("--fallback-url", action="append", default=[], metavar="URL",
-                   help="another address of the hub, tried in turn when one fails (repeatable)")
+                   help="another address of the hub, tried after the --url ones (repeatable)")
     p.add_argument("--game", required=True, help="game_id")
     p.add_argument("--player", required=True, help="the seat's player_id")
     p.add_argument("--token", required=True, help="the seat's token")

@@ -11,7 +11,7 @@ import os
 import random
 import time
 import urllib.parse
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
@@ -38,14 +38,18 @@ CLOSE_CODES: Dict[int, tuple] = {
     1011: ("server error", True),
     1012: ("service restart", True),
     1013: ("try again later", True),
+    1014: ("bad gateway", True),
     4000: ("replaced: a newer connection took this client_id", False),
     4001: ("slow consumer: the send queue filled", True),
     4002: ("heartbeat timeout", True),
     4003: ("the game ended and was removed", False),
     4004: ("client_id taken by a connection with another credential", False),
 }
-# HTTP statuses of a refused upgrade worth another try (the others are final: Refused).
-RETRY_STATUSES = {408, 425, 429, 500, 502, 503, 504}
+# HTTP statuses of a refused upgrade worth another try, elsewhere or later (a hub node that
+# is taking a game over answers 503); the others are final (Refused): the same on every node.
+RETRY_STATUSES = {408, 425, 429, *range(500, 600)}
+# The longest Retry-After (seconds) honoured; a longer one is cut to this.
+MAX_RETRY_AFTER = 30.0
 
 
 class AgentError(Exception):
@@ -109,6 +113,32 @@ def _refusal(exc: BaseException) -> Optional[tuple]:
     return status, reason
 
 
+def _retry_after(exc: BaseException) -> Optional[float]:
+    """A refused upgrade's ``Retry-After`` in seconds (at most :data:`MAX_RETRY_AFTER`; the
+    HTTP-date form is ignored), else None."""
+    response = getattr(exc, "response", None)  # InvalidStatus (websockets >= 13)
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        headers = getattr(exc, "headers", None)  # legacy InvalidStatusCode
+    try:
+        value = headers.get("Retry-After") if headers is not None else None
+        seconds = int(str(value).strip()) if value is not None else None
+    except (ValueError, AttributeError):
+        return None
+    if seconds is None or seconds < 0:
+        return None
+    return float(min(seconds, MAX_RETRY_AFTER))
+
+
+def _urls(url: Union[str, Sequence[str]], fallback_urls: Sequence[str]) -> List[str]:
+    """Every hub URL in order, each as its ``ws(s)://`` base; a ValueError if none."""
+    given = [url] if isinstance(url, str) else list(url)
+    urls = [ws_base(u) for u in [*given, *fallback_urls]]
+    if not urls:
+        raise ValueError("no hub URL given")
+    return urls
+
+
 async def _maybe(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
 
@@ -116,9 +146,12 @@ async def _maybe(value: Any) -> Any:
 class Agent:
     """One seat of one game. Subclass it and write :meth:`on_request`; :meth:`run` plays.
 
-    What it does for you: connects (``http(s)://`` or ``ws(s)://`` URLs, fallbacks tried in
-    turn), reconnects with exponential backoff and jitter and ``last_seq`` (so the hub sends
-    only what was missed), follows the hub's close-code table (README), asks
+    What it does for you: connects (``http(s)://`` or ``ws(s)://`` URLs; give several, the
+    nodes of a hub cluster, as a list: they are tried in turn), reconnects with exponential
+    backoff and jitter and ``last_seq`` (so the hub sends only what was missed), starting
+    with the URL after the one whose connection was lost, treats a 503 refusal (with its
+    ``Retry-After``) and close 1012 as "come back", follows the hub's close-code table
+    (README), asks
     :meth:`on_request` once per request (never again after a reconnect), completes and
     checks its answer against the request's ``response_schema`` (a random legal move when
     it is missing or invalid), re-sends answers the hub may not have received, and keeps
@@ -126,11 +159,12 @@ class Agent:
     :attr:`players` (id -> name), :attr:`events` (every game frame seen, in order).
     """
 
-    def __init__(self, url: str, game_id: str, player_id: str, token: str, *,
-                 fallback_urls: Sequence[str] = (), give_up_after: float = 60.0,
+    def __init__(self, url: Union[str, Sequence[str]], game_id: str, player_id: str,
+                 token: str, *, fallback_urls: Sequence[str] = (), give_up_after: float = 60.0,
                  initial_delay: float = 0.1, max_delay: float = 5.0,
                  seed: Optional[int] = None, record: Optional[str] = None):
-        self.urls: List[str] = [ws_base(u) for u in [url, *fallback_urls]]
+        # ``url``: one hub URL, or a list (the nodes of a cluster); ``fallback_urls`` follow
+        self.urls: List[str] = _urls(url, fallback_urls)
         self.game_id = game_id
         self.player_id = player_id
         self.token = token
@@ -149,7 +183,8 @@ class Agent:
         # the stream and the answers, across reconnects
         self.last_seq: Optional[int] = None
         self.stats: Dict[str, Any] = {"reconnects": 0, "recovered": [], "missed": [],
-                                      "duplicates": 0, "answers_resent": 0}
+                                      "duplicates": 0, "answers_resent": 0, "drops": [],
+                                      "connected_to": []}
         self._epoch = 0  # connections opened
         self._fresh = True  # no stream frame yet on this connection
         self._recovered: Optional[bool] = None
@@ -201,14 +236,20 @@ class Agent:
     async def run(self) -> Dict[str, Any]:
         """Plays until ``game_over`` and returns it. Raises :class:`Refused` when the hub
         refuses the seat, :class:`Stopped` on a final close code or after
-        ``give_up_after`` seconds without a connection."""
+        ``give_up_after`` seconds without a connection.
+
+        Every failed attempt and every lost connection moves on to the next URL (round
+        robin): a reconnect starts with the URL after the one whose connection was lost.
+        The wait before each attempt is the backoff (``initial_delay`` doubling to
+        ``max_delay``, with jitter), or longer if that URL refused with ``Retry-After``."""
         jitter = random.Random()
         current, attempt, down_since = 0, 0, None
+        not_before = [0.0] * len(self.urls)  # per URL: its Retry-After, as a monotonic time
         try:
             while True:
                 why = None
                 try:
-                    over, code, reason = await self._connection(self.url(current))
+                    over, code, reason = await self._connection(current)
                     if over is not None:
                         return over
                     attempt, down_since = 0, None
@@ -217,6 +258,7 @@ class Agent:
                         raise Stopped(f"the hub closed the connection with {code} ({meaning})"
                                       + (f": {reason}" if reason else ""))
                     why = f"closed with {code} ({meaning})"
+                    self.stats["drops"].append(why)
                     if code == 1009 and self._last_answer is not None:
                         self._answers.pop(self._last_answer, None)  # never send it again
                 except InvalidURI as e:
@@ -225,31 +267,39 @@ class Agent:
                     refused = _refusal(e)
                     if refused is not None and refused[0] not in RETRY_STATUSES:
                         raise Refused(*refused) from None
-                    why = f"handshake failed: {e}"
+                    wait = _retry_after(e) if refused is not None else None
+                    if wait is not None:
+                        not_before[current] = time.monotonic() + wait
+                    why = (str(Refused(*refused)) if refused is not None
+                           else f"handshake failed: {e}")
                 except (OSError, asyncio.TimeoutError, EOFError) as e:
                     why = f"cannot connect: {e or type(e).__name__}"
                 now = time.monotonic()
                 if down_since is None:
                     down_since = now
-                    log.warning("%s: %s; reconnecting", self.player_id, why)
-                elif attempt > 0:
-                    current = (current + 1) % len(self.urls)
+                    log.warning("%s: %s (%s); reconnecting", self.player_id, why,
+                                self.urls[current])
+                else:
+                    log.debug("%s: %s (%s)", self.player_id, why, self.urls[current])
                 if now - down_since >= self.give_up_after:
                     raise Stopped(f"gave up reconnecting after {attempt} attempts in "
                                   f"{now - down_since:.1f} s; last: {why}")
+                current = (current + 1) % len(self.urls)
                 ceiling = min(self.initial_delay * 2 ** min(attempt, 30), self.max_delay)
-                await asyncio.sleep(min(jitter.uniform(ceiling / 2, ceiling),
-                                        self.give_up_after - (now - down_since)))
+                delay = max(jitter.uniform(ceiling / 2, ceiling), not_before[current] - now)
+                await asyncio.sleep(min(delay, self.give_up_after - (now - down_since)))
                 attempt += 1
         finally:
             for task in list(self._tasks):
                 task.cancel()
 
-    async def _connection(self, url: str):
-        """One connection: (game_over, None, None) or (None, close code, reason)."""
-        async with _ws_connect(url, max_size=2 ** 24, open_timeout=10) as ws:
+    async def _connection(self, index: int):
+        """One connection to ``self.urls[index]``: (game_over, None, None) or (None, close
+        code, reason)."""
+        async with _ws_connect(self.url(index), max_size=2 ** 24, open_timeout=10) as ws:
             self._ws = ws
             self._connected()
+            self.stats["connected_to"].append(self.urls[index])
             try:
                 while True:
                     over = await self._receive(await ws.recv())

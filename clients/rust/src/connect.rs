@@ -96,7 +96,8 @@ mod tests {
 
     #[test]
     fn the_close_code_table_matches_the_readme() {
-        for code in [1001, 1009, 4001, 4002] {
+        // 1012 (service restart): a cluster node drained or lost its game; another takes over
+        for code in [1001, 1005, 1006, 1009, 1011, 1012, 1013, 1014, 4001, 4002] {
             assert!(close_advice(code).reconnect, "{code}");
         }
         for code in [1000, 1002, 1007, 1008, 4000, 4003, 4004, 4999] {

@@ -16,7 +16,8 @@
 //! - `connect`: one connection: the [`Socket`] type, [`next_frame`], and what a close code
 //!   means ([`close_advice`]).
 //! - `reconnect`: [`ReconnectPolicy`] and the session behind [`Agent`] and [`Viewer`] that
-//!   opens, loses and reopens connections (backoff, fallback URLs, `last_seq`, idle timeout).
+//!   opens, loses and reopens connections (backoff, the hub's URLs in turn, `Retry-After`,
+//!   `last_seq`, idle timeout).
 //! - `resume`: what the session received and answered: duplicate suppression, snapshots,
 //!   answers kept and re-sent, and the [`ResumeStats`] counting it.
 //! - `agent`: [`Agent`] and its play loop; `viewer`: [`Viewer`].
@@ -48,13 +49,29 @@
 //! [`Agent::play`], [`Agent::recv`] and [`Viewer::recv`] come back by themselves when the
 //! connection drops: on a lost TCP connection (reset, end of stream, or silence longer than
 //! the hub's `timeout_s`), and on every close code whose entry in the README's table says
-//! "reconnect" ([`close_advice`]). They reconnect with exponential backoff and jitter
-//! ([`ReconnectPolicy`]: 100 ms doubling to 5 s, giving up after 60 s by default), trying the
-//! hub's URLs in turn ([`Hub::with_fallback`]), and add `last_seq=<last seq received>` to the
-//! URL so the hub sends every frame of the stream they missed (`connection.data.recovered`
-//! says whether it could). A close code that says "do not reconnect" (1002, 1007, 1008, 4000,
-//! 4003, 4004, ...) ends them with [`ClientError::HubClosed`], naming the code and its meaning;
-//! a refused handshake (401, 403, 404, 409) with [`ClientError::Refused`].
+//! "reconnect" ([`close_advice`]), 1012 (service restart: a cluster node draining or losing
+//! its game) included. They reconnect with exponential backoff and jitter
+//! ([`ReconnectPolicy`]: 100 ms doubling to 5 s, giving up after 60 s by default), and add
+//! `last_seq=<last seq received>` to the URL so the hub sends every frame of the stream they
+//! missed (`connection.data.recovered` says whether it could). A close code that says "do
+//! not reconnect" (1002, 1007, 1008, 4000, 4003, 4004, ...) ends them with
+//! [`ClientError::HubClosed`], naming the code and its meaning; a refused handshake (401,
+//! 403, 404, 409) with [`ClientError::Refused`].
+//!
+//! # Several hub URLs
+//!
+//! A hub cluster (nodes sharing one store, any node serving any game) is given as a list:
+//! [`Hub::with_urls`]`(["http://node1:8000", "http://node2:8000"])`, or [`Hub::new`] plus
+//! [`Hub::with_fallback`] for each further URL. The first connection tries the URLs in
+//! order; a reconnect starts with the URL after the one that was lost and goes round them
+//! in turn, one attempt per backoff step, always with `last_seq`. An upgrade refused with a
+//! "not now" status (503, also 408, 425, 429 and the other 5xx) counts as a failed attempt
+//! and moves on to the next URL; its `Retry-After` (seconds, capped at [`MAX_RETRY_AFTER`])
+//! keeps that URL from being tried again before then. When every URL failed the first
+//! connection and one of them answered "not now", the first connection keeps trying within
+//! the policy's budget too (when none answered at all it fails at once, as with one URL).
+//! Other refusals (401, 403, 404, 409) are the same on every node and end the agent at once.
+//! REST calls go to the next URL when one is unreachable or answers 503.
 //!
 //! Frames are delivered once: a frame whose `seq` is not above the last one received is a
 //! duplicate and dropped, except a `game_state` snapshot right after a (re)connect (it carries
@@ -85,7 +102,7 @@ pub use agent::Agent;
 pub use connect::{CloseAdvice, Socket, close_advice, next_frame};
 pub use endpoint::HubUrl;
 pub use error::ClientError;
-pub use reconnect::ReconnectPolicy;
+pub use reconnect::{MAX_RETRY_AFTER, ReconnectPolicy};
 pub use rest::{BotSeat, CreatedGame, Hub, SeatCredentials};
 pub use resume::ResumeStats;
 pub use strategy::{Decision, Knowledge, RandomStrategy, Strategy};

@@ -12,14 +12,20 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_tungstenite::Connector;
+use tokio_tungstenite::tungstenite::Error as WsError;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::http::HeaderMap;
+use tokio_tungstenite::tungstenite::http::header::RETRY_AFTER;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use url::Url;
 use werewolf_schemas::ServerFrame;
 
 /// How a dropped connection comes back: exponential backoff with jitter. Each wait is drawn
 /// uniformly from `[d/2, d]`, where `d` starts at `initial_delay` and doubles after every
-/// failed attempt up to `max_delay`; a successful reconnect starts over.
+/// failed attempt up to `max_delay`; a successful reconnect starts over. A hub URL that
+/// refused an attempt with a `Retry-After` header (e.g. 503 while its game moves to another
+/// node) is not tried again before that many seconds (at most [`MAX_RETRY_AFTER`]) have
+/// passed; the other URLs are tried meanwhile.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReconnectPolicy {
     /// The first wait after a drop (default 100 ms).
@@ -68,6 +74,10 @@ impl ReconnectPolicy {
     }
 }
 
+/// The longest `Retry-After` honoured: a longer one is cut to this (the give-up budget
+/// still applies).
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+
 /// Added to the hub's `timeout_s` before a silent connection counts as lost: the hub pings
 /// at least twice per `timeout_s`, so by then at least two pings went missing.
 pub(super) const IDLE_SLACK: Duration = Duration::from_secs(2);
@@ -90,8 +100,10 @@ pub(super) struct Session {
     /// `ws(s)://host:port/ws/{id}?client_type=...` on each URL of the hub, without
     /// `last_seq`.
     urls: Vec<Url>,
-    /// The URL in use (or to try next).
+    /// The URL in use (or last tried).
     current: usize,
+    /// Per URL: not to be tried before this instant (it answered with `Retry-After`).
+    not_before: Vec<Option<Instant>>,
     /// The TLS configuration of `wss://` connections (plain `ws://` ones ignore it).
     tls: Arc<rustls::ClientConfig>,
     /// Backoff and give-up rules.
@@ -129,6 +141,7 @@ impl Session {
         policy: ReconnectPolicy,
     ) -> Self {
         Session {
+            not_before: vec![None; urls.len()],
             urls,
             current: 0,
             tls,
@@ -158,7 +171,7 @@ impl Session {
     }
 
     /// One connection attempt to `urls[index]`.
-    async fn open(&self, index: usize) -> Result<Socket, ClientError> {
+    async fn open(&self, index: usize) -> Result<Socket, Failure> {
         let url = self.url(index);
         let connect = tokio_tungstenite::connect_async_tls_with_config(
             url.as_str(),
@@ -167,33 +180,69 @@ impl Session {
             Some(Connector::Rustls(self.tls.clone())),
         );
         match tokio::time::timeout(self.policy.connect_timeout, connect).await {
-            Err(_) => Err(ClientError::Ws(tokio_tungstenite::tungstenite::Error::Io(
-                std::io::Error::new(
+            Err(_) => Err(Failure::from(ClientError::Ws(
+                tokio_tungstenite::tungstenite::Error::Io(std::io::Error::new(
                     std::io::ErrorKind::TimedOut,
                     format!("no handshake within {:?}", self.policy.connect_timeout),
-                ),
+                )),
             ))),
             Ok(Ok((ws, _))) => Ok(ws),
-            // a refused upgrade becomes ClientError::Refused (see its From)
-            Ok(Err(e)) => Err(e.into()),
+            Ok(Err(WsError::Http(response))) => Err(Failure {
+                retry_after: retry_after(response.headers()),
+                // a refused upgrade becomes ClientError::Refused (see its From)
+                error: WsError::Http(response).into(),
+            }),
+            Ok(Err(e)) => Err(Failure::from(ClientError::from(e))),
         }
     }
 
-    /// The first connection: each URL once, in order; a refusal ends it at once.
+    /// The first connection: each URL once, in order; a permanent refusal (401, 403, 404,
+    /// 409, ...) ends it at once. When every URL failed and at least one of them answered
+    /// "not now" (503 and the other [`retryable`] statuses: a node handing a game over, or
+    /// draining), the URLs are tried again in turn with backoff (and `Retry-After`) within
+    /// the policy's budget; when none answered at all (nothing listening), the last error
+    /// is returned at once.
     pub(super) async fn connect_first(&mut self) -> Result<Socket, ClientError> {
+        let started = Instant::now();
         let mut last = None;
+        let mut answered_not_now = false;
         for index in 0..self.urls.len() {
             match self.open(index).await {
                 Ok(ws) => {
-                    self.current = index;
-                    self.connected();
+                    self.succeeded(index);
                     return Ok(ws);
                 }
-                Err(e) if retryable(&e) => last = Some(e),
-                Err(e) => return Err(e),
+                Err(failure) if retryable(&failure.error) => {
+                    answered_not_now |= matches!(failure.error, ClientError::Refused { .. });
+                    last = Some(self.failed(index, failure));
+                }
+                Err(failure) => return Err(failure.error),
             }
         }
-        Err(last.unwrap_or_else(|| ClientError::Protocol("no hub URL".into())))
+        let last = last.unwrap_or_else(|| ClientError::Protocol("no hub URL".into()));
+        if !answered_not_now {
+            return Err(last);
+        }
+        match self.retry(0, started, last).await {
+            Err(ClientError::GaveUp { last, .. }) => Err(*last),
+            other => other,
+        }
+    }
+
+    /// A connection to `urls[index]` is open.
+    fn succeeded(&mut self, index: usize) {
+        self.current = index;
+        self.not_before[index] = None;
+        self.connected();
+    }
+
+    /// An attempt on `urls[index]` failed: remembers its `Retry-After`; returns the error.
+    fn failed(&mut self, index: usize, failure: Failure) -> ClientError {
+        self.current = index;
+        if let Some(wait) = failure.retry_after {
+            self.not_before[index] = Some(Instant::now() + wait);
+        }
+        failure.error
     }
 
     pub(super) fn connected(&mut self) {
@@ -206,7 +255,8 @@ impl Session {
     }
 
     /// After a drop: the typed error if the close code says stop, else a new connection
-    /// (backoff with jitter, the hub's URLs in turn, `last_seq` in the URL).
+    /// (backoff with jitter, the hub's URLs in turn starting with the one after the URL that
+    /// was lost, `last_seq` in the URL).
     async fn reconnect(&mut self, lost: Lost) -> Result<Socket, ClientError> {
         let why = match &lost {
             Lost::Closed(frame) => {
@@ -230,9 +280,21 @@ impl Session {
             }
         };
         self.stats.drops.push(why.clone());
-        let started = Instant::now();
+        let next = (self.current + 1) % self.urls.len();
+        self.retry(next, Instant::now(), ClientError::Closed(why))
+            .await
+    }
+
+    /// Connection attempts with backoff, on `urls[next]` first and then on each URL in
+    /// turn, until one opens or the policy's budget (counted from `started`) is spent
+    /// ([`ClientError::GaveUp`] with the last error). A permanent refusal ends it at once.
+    async fn retry(
+        &mut self,
+        mut next: usize,
+        started: Instant,
+        mut last: ClientError,
+    ) -> Result<Socket, ClientError> {
         let mut attempts = 0u32;
-        let mut last = ClientError::Closed(why);
         loop {
             let elapsed = started.elapsed();
             let exhausted = self.policy.max_attempts.is_some_and(|m| attempts >= m)
@@ -245,21 +307,24 @@ impl Session {
                 });
             }
             let mut wait = self.policy.delay(attempts);
+            if let Some(at) = self.not_before[next] {
+                wait = wait.max(at.saturating_duration_since(Instant::now()));
+            }
             if let Some(budget) = self.policy.give_up_after {
                 wait = wait.min(budget.saturating_sub(elapsed));
             }
             tokio::time::sleep(wait).await;
             attempts += 1;
-            match self.open(self.current).await {
+            match self.open(next).await {
                 Ok(ws) => {
-                    self.connected();
+                    self.succeeded(next);
                     return Ok(ws);
                 }
-                Err(e) if retryable(&e) => {
-                    last = e;
-                    self.current = (self.current + 1) % self.urls.len();
+                Err(failure) if retryable(&failure.error) => {
+                    last = self.failed(next, failure);
+                    next = (next + 1) % self.urls.len();
                 }
-                Err(e) => return Err(e),
+                Err(failure) => return Err(failure.error),
             }
         }
     }
@@ -295,9 +360,42 @@ impl Session {
     }
 }
 
-/// Whether a failed connection attempt is worth another try (elsewhere or later).
+/// A failed connection attempt.
+#[derive(Debug)]
+struct Failure {
+    /// What went wrong.
+    error: ClientError,
+    /// The refusal's `Retry-After`, capped at [`MAX_RETRY_AFTER`].
+    retry_after: Option<Duration>,
+}
+
+impl From<ClientError> for Failure {
+    fn from(error: ClientError) -> Self {
+        Failure {
+            error,
+            retry_after: None,
+        }
+    }
+}
+
+/// A `Retry-After` header in seconds (its HTTP-date form is ignored), at most
+/// [`MAX_RETRY_AFTER`].
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let seconds: u64 = headers
+        .get(RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER))
+}
+
+/// Whether a failed connection attempt is worth another try (elsewhere or later): a
+/// transport failure, or a refusal that means "not now" (408, 425, 429, 5xx: a node handing
+/// a game over answers 503); never another refusal (401, 403, 404, 409: the same on every
+/// node), a malformed URL or an untrusted certificate.
 fn retryable(error: &ClientError) -> bool {
-    use tokio_tungstenite::tungstenite::Error as WsError;
     match error {
         ClientError::Refused { status, .. } => matches!(status, 408 | 425 | 429 | 500..=599),
         // a malformed URL or an untrusted certificate will not fix itself
@@ -340,5 +438,39 @@ mod tests {
             let d = policy.delay(attempt);
             assert!(d >= ceiling / 2 && d <= ceiling, "{attempt}: {d:?}");
         }
+    }
+
+    fn headers(retry_after: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, retry_after.parse().expect("header value"));
+        headers
+    }
+
+    #[test]
+    fn retry_after_is_read_in_seconds_and_capped() {
+        assert_eq!(retry_after(&headers("2")), Some(Duration::from_secs(2)));
+        assert_eq!(retry_after(&headers(" 0 ")), Some(Duration::ZERO));
+        assert_eq!(retry_after(&headers("86400")), Some(MAX_RETRY_AFTER));
+        // the HTTP-date form and garbage are ignored (the backoff applies)
+        assert_eq!(retry_after(&headers("Wed, 21 Oct 2015 07:28:00 GMT")), None);
+        assert_eq!(retry_after(&headers("-1")), None);
+        assert_eq!(retry_after(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn not_now_refusals_and_transport_failures_are_retried_the_rest_is_final() {
+        let refused = |status| ClientError::refused(status, b"{\"error\":\"x\",\"status\":0}");
+        for status in [503, 502, 500, 429, 408] {
+            assert!(retryable(&refused(status)), "{status}");
+        }
+        for status in [400, 401, 403, 404, 409] {
+            assert!(!retryable(&refused(status)), "{status}");
+        }
+        let io = WsError::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        assert!(retryable(&ClientError::Ws(io)));
+        assert!(retryable(&ClientError::Closed("reset".into())));
+        assert!(!retryable(&ClientError::Ws(WsError::Url(
+            tokio_tungstenite::tungstenite::error::UrlError::NoHostName
+        ))));
     }
 }

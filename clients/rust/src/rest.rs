@@ -93,9 +93,35 @@ impl Hub {
         })
     }
 
+    /// A hub at several URLs: the nodes of one cluster sharing a store, or several addresses
+    /// of one hub, each in any form [`Hub::new`] takes. The first is tried first; the others
+    /// as [`Hub::with_fallback`] adds them. No URL at all is [`ClientError::BadUrl`].
+    ///
+    /// ```
+    /// # use werewolf_client::Hub;
+    /// let hub = Hub::with_urls(["http://10.0.0.1:8000", "http://10.0.0.2:8000"]).unwrap();
+    /// assert_eq!(hub.bases().len(), 2);
+    /// ```
+    pub fn with_urls<I>(urls: I) -> Result<Self, ClientError>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        let mut urls = urls.into_iter();
+        let first = urls.next().ok_or_else(|| ClientError::BadUrl {
+            url: String::new(),
+            reason: "no hub URL given".to_owned(),
+        })?;
+        urls.try_fold(Hub::new(first.as_ref())?, |hub, url| {
+            hub.with_fallback(url.as_ref())
+        })
+    }
+
     /// Adds another URL of the same hub (or of a node sharing its store), in any form
-    /// [`Hub::new`] takes, tried after the others when a connection or an HTTP call cannot
-    /// reach them. HTTP refusals are not retried elsewhere.
+    /// [`Hub::new`] takes. WebSocket connections try the URLs in turn: the first connection
+    /// in order, a reconnect starting with the URL after the one that was lost (see
+    /// [`ReconnectPolicy`]). An HTTP call goes to the next URL when one cannot be reached or
+    /// answers 503 (a node draining or handing a game over); other refusals are final.
     pub fn with_fallback(mut self, base: &str) -> Result<Self, ClientError> {
         self.bases.push(HubUrl::parse(base)?);
         Ok(self)
@@ -160,8 +186,10 @@ impl Hub {
         self.bases[0].socket(client_id, query)
     }
 
+    /// `POST {base}/{segments}` on each URL in turn until one that is reachable and not
+    /// 503 answers.
     async fn post(&self, segments: &[&str], body: &Value) -> Result<Value, ClientError> {
-        let mut unreachable = None;
+        let mut last = None;
         for base in &self.bases {
             let mut request = self
                 .http
@@ -173,23 +201,25 @@ impl Hub {
             let response = match request.send().await {
                 Ok(r) => r,
                 Err(e) if e.is_connect() || e.is_timeout() => {
-                    unreachable = Some(e);
+                    last = Some(ClientError::Http(e));
                     continue;
                 }
                 Err(e) => return Err(e.into()),
             };
             let status = response.status();
             let bytes = response.bytes().await?;
+            if status == reqwest::StatusCode::SERVICE_UNAVAILABLE {
+                // this node cannot take it now (draining, handing over): the next may
+                last = Some(ClientError::refused(status.as_u16(), &bytes));
+                continue;
+            }
             if !status.is_success() {
                 return Err(ClientError::refused(status.as_u16(), &bytes));
             }
             return serde_json::from_slice(&bytes)
                 .map_err(|e| ClientError::Protocol(e.to_string()));
         }
-        Err(unreachable.map_or_else(
-            || ClientError::Protocol("no hub URL".into()),
-            ClientError::Http,
-        ))
+        Err(last.unwrap_or_else(|| ClientError::Protocol("no hub URL".into())))
     }
 
     /// `POST /games`.
@@ -326,6 +356,21 @@ mod tests {
             hub.socket_url("p&1", [("token", "a&b#c d/e?")]).as_str(),
             "ws://a:1/ws/p&1?token=a%26b%23c+d%2Fe%3F"
         );
+    }
+
+    #[test]
+    fn several_urls_keep_their_order() {
+        let hub = Hub::with_urls(["ws://a:1", "http://b:2/pre/", "wss://c"]).expect("valid");
+        let shown: Vec<String> = hub.bases().iter().map(|b| b.to_string()).collect();
+        assert_eq!(shown, ["http://a:1", "http://b:2/pre", "https://c"]);
+        assert_eq!(hub.ws_base(), "ws://a:1");
+        let owned = vec![String::from("http://a:1")];
+        assert_eq!(Hub::with_urls(&owned).expect("valid").bases().len(), 1);
+        let error = Hub::with_urls(Vec::<String>::new()).expect_err("no URL");
+        assert!(matches!(error, ClientError::BadUrl { .. }), "{error:?}");
+        assert!(error.to_string().contains("no hub URL"), "{error}");
+        let error = Hub::with_urls(["http://a:1", "a:2"]).expect_err("bad second URL");
+        assert!(error.to_string().contains("`a:2`"), "{error}");
     }
 
     #[test]
