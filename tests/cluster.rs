@@ -617,14 +617,17 @@ async fn rest_stats_and_the_lobby_span_the_nodes() {
     assert_eq!(status, 200, "{text}");
     let view: Value = serde_json::from_str(&text).expect("json");
     assert_eq!(view["game_id"], gid.as_str(), "{view}");
+    let owner = stats(&a.addr).await["cluster"]["node_id"].clone();
+    assert!(owner.is_string(), "a node id");
     for node in [&a, &b] {
         let (_, _, text) = common::http_raw(&node.addr, "GET", "/games", None, None).await;
         let list: Vec<Value> = serde_json::from_str(&text).expect("json");
-        assert_eq!(
-            list.iter().filter(|g| g["game_id"] == gid.as_str()).count(),
-            1,
-            "every node lists the game once: {list:?}"
-        );
+        let listed: Vec<&Value> = list
+            .iter()
+            .filter(|g| g["game_id"] == gid.as_str())
+            .collect();
+        assert_eq!(listed.len(), 1, "every node lists the game once: {list:?}");
+        assert_eq!(listed[0]["node"], owner, "with the node running it");
         let (_, _, text) = common::http_raw(&node.addr, "GET", "/agents", None, None).await;
         let agents: Vec<Value> = serde_json::from_str(&text).expect("json");
         assert!(

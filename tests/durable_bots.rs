@@ -301,11 +301,15 @@ async fn a_paused_owner_is_fenced_and_another_hub_finishes_its_game() {
 
 /// Whether the hub at `addr` runs game `gid` (lists it in memory).
 async fn lists(addr: &str, gid: &str) -> bool {
+    // `/games` lists the whole cluster; each entry names the node running it.
+    let (_, _, text) = common::http_raw(addr, "GET", "/stats", None, None).await;
+    let stats: Value = serde_json::from_str(&text).expect("json");
+    let me = stats["cluster"]["node_id"].clone();
     let (_, _, text) = common::http_raw(addr, "GET", "/games", None, None).await;
     let games: Value = serde_json::from_str(&text).expect("json");
     games
         .as_array()
-        .is_some_and(|g| g.iter().any(|x| x["game_id"] == gid))
+        .is_some_and(|g| g.iter().any(|x| x["game_id"] == gid && x["node"] == me))
 }
 
 fn signal(hub: &HubProc, sig: libc::c_int) {

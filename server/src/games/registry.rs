@@ -78,6 +78,10 @@ pub struct GameSummary {
     /// Who won, once over.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub winner: Option<werewolf_schemas::Winner>,
+    /// In a cluster: the id of the node running the game (absent for a game only in the
+    /// store).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
     /// Pending `talk` and `vote` requests (public: everyone sees who is asked), for
     /// `/metrics`; not part of the REST answer.
     #[serde(skip)]
@@ -361,7 +365,8 @@ impl GameRegistry {
 
     /// With a store shared by several hubs: every `every`, takes over the games that are
     /// not over and whose hub's lease has run out (that hub died or was cut off), as
-    /// recovery does at start. Runs until the hub shuts down.
+    /// recovery does at start. One listing of the open games and one pipelined read of
+    /// their leases per scan. Runs until the hub shuts down.
     pub async fn adopt_orphans(self, links: HubLinks, every: std::time::Duration) {
         loop {
             tokio::select! {
@@ -369,27 +374,16 @@ impl GameRegistry {
                 _ = tokio::time::sleep(every) => {}
             }
             let store = self.store.clone();
-            let rows = match tokio::task::spawn_blocking(move || store.games()).await {
-                Ok(Ok(rows)) => rows,
+            let orphans = match tokio::task::spawn_blocking(move || store.orphans()).await {
+                Ok(Ok(ids)) => ids,
                 Ok(Err(e)) => {
                     warn!(error = %e, "listing the shared store failed");
                     continue;
                 }
                 Err(_) => continue,
             };
-            for row in rows {
-                if row.ended.is_some() || self.get(&row.game_id).is_some() {
-                    continue;
-                }
-                let game_id = row.game_id.clone();
-                match self.recover_game(row, &links).await {
-                    Ok(Some(rebuilt)) => {
-                        let _ = rebuilt.await;
-                        info!(game_id = %game_id, "took over a game whose hub's lease ran out");
-                    }
-                    Ok(None) => {}
-                    Err(e) => warn!(game_id = %game_id, error = %e, "takeover failed"),
-                }
+            for game_id in orphans {
+                self.adopt(&game_id, links.clone()).await;
             }
         }
     }
@@ -527,6 +521,7 @@ impl GameRegistry {
                 alive: n,
                 created_at: meta.created_at,
                 winner: None,
+                node: None,
                 pending_public: [0, 0],
             }),
             public_state: ArcSwap::from_pointee(GameStateBody {

@@ -292,6 +292,12 @@ pub trait GameStore: Send + Sync + fmt::Debug + 'static {
         Ok(true)
     }
 
+    /// The games not over whose lease nobody holds (a store shared by several hubs): the
+    /// ones a hub may take over. A store of one hub has none.
+    fn orphans(&self) -> Result<Vec<String>, StoreError> {
+        Ok(Vec::new())
+    }
+
     /// Whether games survive a restart (so the hub recovers them at start).
     fn durable(&self) -> bool;
 

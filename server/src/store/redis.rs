@@ -43,7 +43,8 @@ use werewolf_schemas::Winner;
 
 /// Appends one batch: `ARGV` = key prefix of the game, the `games` key, the game id, the
 /// batch number, the ops as JSON, and this hub's lease token: a hub that no longer holds
-/// the game's lease is refused (fenced). Returns `applied` or `duplicate`.
+/// the game's lease is refused (fenced). Returns `applied` or `duplicate`. `{games}:open`
+/// holds the games not ended yet (what the orphan scan looks at).
 const APPEND: &str = r#"
 local p = ARGV[1]
 if redis.call('GET', p .. ':owner') ~= ARGV[6] then
@@ -58,6 +59,7 @@ for _, op in ipairs(ops) do
   if op.t == 'create' then
     redis.call('SET', p .. ':meta', op.v)
     redis.call('ZADD', ARGV[2], op.at, ARGV[3])
+    redis.call('ZADD', ARGV[2] .. ':open', op.at, ARGV[3])
   elseif op.t == 'join' then
     redis.call('RPUSH', p .. ':joins', op.v)
   elseif op.t == 'input' then
@@ -71,6 +73,7 @@ for _, op in ipairs(ops) do
     end
   elseif op.t == 'ended' then
     redis.call('SET', p .. ':ended', op.v)
+    redis.call('ZREM', ARGV[2] .. ':open', ARGV[3])
   end
 end
 redis.call('SET', p .. ':batch', n)
@@ -395,6 +398,30 @@ impl GameStore for RedisStore {
             });
         }
         Ok(rows)
+    }
+
+    fn orphans(&self) -> Result<Vec<String>, StoreError> {
+        let open_key = format!("{}:games:open", self.prefix);
+        let ids: Vec<String> =
+            self.read(|c| redis::cmd("ZRANGE").arg(&open_key).arg(0).arg(-1).query(c))?;
+        if ids.is_empty() {
+            return Ok(ids);
+        }
+        // One round trip for every lease (a pipeline, not MGET: the keys live in different
+        // slots of a Redis Cluster).
+        let owners: Vec<Option<String>> = self.read(|c| {
+            let mut pipe = redis::pipe();
+            for id in &ids {
+                pipe.get(format!("{}:owner", self.game_key(id)));
+            }
+            pipe.query(c)
+        })?;
+        Ok(ids
+            .into_iter()
+            .zip(owners)
+            .filter(|(_, owner)| owner.is_none())
+            .map(|(id, _)| id)
+            .collect())
     }
 
     fn load(&self, game_id: &str) -> Result<Option<StoredGame>, StoreError> {

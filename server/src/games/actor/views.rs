@@ -117,6 +117,7 @@ impl GameActor {
             alive: game.map_or(n, |g| g.living().count()),
             created_at: self.shared.created_at,
             winner: game.and_then(Game::winner),
+            node: None,
             pending_public: game.map_or([0, 0], |g| {
                 let count = |kind| {
                     g.pending_requests()

@@ -28,11 +28,15 @@ pub(super) async fn list(
             format!("status must be lobby, running or finished, got `{s}`"),
         );
     }
+    let node = state.cluster.as_ref().map(|c| c.node_id().to_owned());
     let mut games: Vec<GameSummary> = state
         .games
         .all()
         .iter()
-        .map(|g| (**g.summary.load()).clone())
+        .map(|g| GameSummary {
+            node: node.clone(),
+            ..(**g.summary.load()).clone()
+        })
         .collect();
     if status == Some("finished") {
         let store = state.games.store.clone();
@@ -51,6 +55,7 @@ pub(super) async fn list(
                     alive: 0,
                     created_at: row.created_at,
                     winner: Some(ended.winner),
+                    node: None,
                     pending_public: [0, 0],
                 });
             }
