@@ -271,6 +271,22 @@ impl Config {
                 );
             }
         }
+        if let Some(url) = self.hub_node_url.as_deref() {
+            if !(url.starts_with("http://") || url.starts_with("https://"))
+                || url.len() <= "https://".len()
+            {
+                return fail(
+                    "HUB_NODE_URL",
+                    "must be this hub's base URL as other hubs reach it, e.g. http://10.0.0.5:8000",
+                );
+            }
+            if self.hub_redis_url.is_none() {
+                return fail(
+                    "HUB_NODE_URL",
+                    "only means something in a cluster: set HUB_REDIS_URL too",
+                );
+            }
+        }
         if self.hub_redis_prefix.is_empty()
             || !self
                 .hub_redis_prefix
@@ -428,6 +444,8 @@ mod tests {
             ("WS_HOST", "not an ip!"),
             ("WS_RATE_PER_SEC", "-1"),
             ("WS_SEND_QUEUE", "0"),
+            ("HUB_NODE_URL", "10.0.0.5:8000"),
+            ("HUB_NODE_URL", "http://10.0.0.5:8000"),
         ] {
             let err = Config::from_vars(vars(&[(var, value)]))
                 .expect_err(var)
