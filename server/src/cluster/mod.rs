@@ -299,48 +299,46 @@ impl Cluster {
         let prefix = self.inner.store.prefix();
         let nodes = format!("{prefix}:nodes");
         let mine = format!("{prefix}:node:{}", self.inner.node_id);
-        let result = (|| -> redis::RedisResult<Vec<NodeRecord>> {
-            let mut c = self
-                .inner
-                .store
-                .client()
-                .get_connection_with_timeout(Duration::from_secs(1))?;
-            let json = serde_json::to_string(&record).unwrap_or_default();
-            let now_ms = (crate::clock::now_epoch_s() * 1000.0) as u64;
-            let (ids,): (Vec<String>,) = redis::pipe()
-                .cmd("SET")
-                .arg(&mine)
-                .arg(json)
-                .arg("PX")
-                .arg(NODE_TTL_MS)
-                .ignore()
-                .cmd("ZADD")
-                .arg(&nodes)
-                .arg(now_ms)
-                .arg(&self.inner.node_id)
-                .ignore()
-                .cmd("ZREMRANGEBYSCORE")
-                .arg(&nodes)
-                .arg(0)
-                .arg(now_ms.saturating_sub(NODE_TTL_MS))
-                .ignore()
-                .cmd("ZRANGE")
-                .arg(&nodes)
-                .arg(0)
-                .arg(-1)
-                .query(&mut c)?;
-            let keys: Vec<String> = ids.iter().map(|i| format!("{prefix}:node:{i}")).collect();
-            let values: Vec<Option<String>> = if keys.is_empty() {
-                Vec::new()
-            } else {
-                redis::cmd("MGET").arg(&keys).query(&mut c)?
-            };
-            Ok(values
-                .into_iter()
-                .flatten()
-                .filter_map(|v| serde_json::from_str(&v).ok())
-                .collect())
-        })();
+        let json = serde_json::to_string(&record).unwrap_or_default();
+        let result = self
+            .inner
+            .store
+            .read(|c| -> redis::RedisResult<Vec<NodeRecord>> {
+                let now_ms = (crate::clock::now_epoch_s() * 1000.0) as u64;
+                let (ids,): (Vec<String>,) = redis::pipe()
+                    .cmd("SET")
+                    .arg(&mine)
+                    .arg(&json)
+                    .arg("PX")
+                    .arg(NODE_TTL_MS)
+                    .ignore()
+                    .cmd("ZADD")
+                    .arg(&nodes)
+                    .arg(now_ms)
+                    .arg(&self.inner.node_id)
+                    .ignore()
+                    .cmd("ZREMRANGEBYSCORE")
+                    .arg(&nodes)
+                    .arg(0)
+                    .arg(now_ms.saturating_sub(NODE_TTL_MS))
+                    .ignore()
+                    .cmd("ZRANGE")
+                    .arg(&nodes)
+                    .arg(0)
+                    .arg(-1)
+                    .query(c)?;
+                let keys: Vec<String> = ids.iter().map(|i| format!("{prefix}:node:{i}")).collect();
+                let values: Vec<Option<String>> = if keys.is_empty() {
+                    Vec::new()
+                } else {
+                    redis::cmd("MGET").arg(&keys).query(c)?
+                };
+                Ok(values
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|v| serde_json::from_str(&v).ok())
+                    .collect())
+            });
         match result {
             Ok(all) => {
                 let peers = all
@@ -358,13 +356,8 @@ impl Cluster {
     /// Removes this node's record.
     fn leave(&self) {
         let prefix = self.inner.store.prefix();
-        if let Ok(mut c) = self
-            .inner
-            .store
-            .client()
-            .get_connection_with_timeout(Duration::from_secs(1))
-        {
-            let _: redis::RedisResult<()> = redis::pipe()
+        let _ = self.inner.store.read(|c| {
+            redis::pipe()
                 .cmd("DEL")
                 .arg(format!("{prefix}:node:{}", self.inner.node_id))
                 .ignore()
@@ -372,8 +365,8 @@ impl Cluster {
                 .arg(format!("{prefix}:nodes"))
                 .arg(&self.inner.node_id)
                 .ignore()
-                .query(&mut c);
-        }
+                .query::<()>(c)
+        });
     }
 }
 

@@ -169,8 +169,10 @@ type Job = (Batch, oneshot::Sender<Result<(), StoreError>>);
 pub struct RedisStore {
     /// Where the writer takes batches from; `None` once closed.
     writer: Mutex<Option<mpsc::Sender<Job>>>,
-    /// The connection of the readers (`frames`, `games`, `load`), opened on demand.
-    reader: Mutex<Option<redis::Connection>>,
+    /// Connections for everything but appends and lease renewals (`frames`, `games`, `load`,
+    /// claims, owner lookups, the cluster's beats), opened on demand; a connection that
+    /// failed is dropped, not returned.
+    pool: r2d2::Pool<redis::Client>,
     /// The server.
     client: redis::Client,
     /// Key prefix.
@@ -186,6 +188,9 @@ pub struct RedisStore {
     /// it, so the owner of a game is read from its lease.
     node_id: Arc<str>,
 }
+
+/// Most pooled connections (REST reads, resumes, claims, owner lookups run on them).
+const READERS: u32 = 8;
 
 /// Leases held, by game id: the token.
 type Leases = Arc<Mutex<HashMap<String, String>>>;
@@ -234,7 +239,12 @@ impl RedisStore {
             .map_err(|e| StoreError::Io(e.to_string()))?;
         Ok(RedisStore {
             writer: Mutex::new(Some(tx)),
-            reader: Mutex::new(None),
+            pool: r2d2::Pool::builder()
+                .max_size(READERS)
+                .min_idle(Some(1))
+                .test_on_check_out(false)
+                .connection_timeout(Duration::from_secs(2))
+                .build_unchecked(client.clone()),
             client,
             prefix: Arc::from(prefix),
             retry,
@@ -270,31 +280,27 @@ impl RedisStore {
         format!("{}:{{{game_id}}}", self.prefix)
     }
 
-    /// Runs `f` on the readers' connection, reconnecting (for up to `retry`) when it fails.
-    fn read<T>(
+    /// Runs `f` on a pooled connection, retrying on another (for up to `retry`) when the
+    /// connection fails; other errors are returned at once.
+    pub fn read<T>(
         &self,
         mut f: impl FnMut(&mut redis::Connection) -> redis::RedisResult<T>,
     ) -> Result<T, StoreError> {
         let started = Instant::now();
-        let mut slot = self.reader.lock().unwrap_or_else(|p| p.into_inner());
         loop {
-            if slot.is_none() {
-                *slot = self
-                    .client
-                    .get_connection_with_timeout(Duration::from_secs(2))
-                    .ok();
-            }
-            if let Some(connection) = slot.as_mut() {
-                match f(connection) {
+            match self.pool.get() {
+                Ok(mut connection) => match f(&mut connection) {
                     Ok(v) => return Ok(v),
                     Err(e) if !is_connection_error(&e) => {
                         return Err(StoreError::Io(format!("Redis: {e}")));
                     }
                     Err(e) => {
+                        // A dropped connection reports itself closed: the pool discards it.
                         warn!(error = %e, "Redis connection lost; reconnecting");
-                        *slot = None;
+                        drop(connection);
                     }
-                }
+                },
+                Err(e) => warn!(error = %e, "no Redis connection"),
             }
             if started.elapsed() > self.retry {
                 return Err(StoreError::Io(
