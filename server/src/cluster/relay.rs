@@ -62,9 +62,7 @@ pub async fn upgrade(
     request: RelayRequest,
     headers: &HeaderMap,
 ) -> Response {
-    let base = owner_url
-        .replacen("http://", "ws://", 1)
-        .replacen("https://", "wss://", 1);
+    let base = owner_url.replacen("http://", "ws://", 1);
     let mut url = format!(
         "{base}/ws/{}",
         percent_encoding::utf8_percent_encode(&request.client_id, SEGMENT)

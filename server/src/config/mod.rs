@@ -110,7 +110,7 @@ pub struct Config {
     /// default 5000; renewed every third of it). ≥ 300.
     pub hub_redis_lease_ms: u64,
     /// With `HUB_REDIS_URL`: this hub's base URL as the other hubs of the cluster reach it
-    /// (`HUB_NODE_URL`, e.g. `http://10.0.0.5:8000`). Unset: `http://{WS_HOST}:{port}`, or
+    /// (`HUB_NODE_URL`, plain HTTP, e.g. `http://10.0.0.5:8000`). Unset: `http://{WS_HOST}:{port}`, or
     /// the machine's host name when `WS_HOST` is a wildcard address.
     pub hub_node_url: Option<String>,
 }
@@ -272,12 +272,11 @@ impl Config {
             }
         }
         if let Some(url) = self.hub_node_url.as_deref() {
-            if !(url.starts_with("http://") || url.starts_with("https://"))
-                || url.len() <= "https://".len()
-            {
+            if !url.starts_with("http://") || url.len() <= "http://".len() {
                 return fail(
                     "HUB_NODE_URL",
-                    "must be this hub's base URL as other hubs reach it, e.g. http://10.0.0.5:8000",
+                    "must be this hub's plain-HTTP base URL as other hubs reach it, e.g. \
+                     http://10.0.0.5:8000 (node-to-node traffic stays on the private network)",
                 );
             }
             if self.hub_redis_url.is_none() {
@@ -446,6 +445,7 @@ mod tests {
             ("WS_SEND_QUEUE", "0"),
             ("HUB_NODE_URL", "10.0.0.5:8000"),
             ("HUB_NODE_URL", "http://10.0.0.5:8000"),
+            ("HUB_NODE_URL", "https://10.0.0.5:8000"),
         ] {
             let err = Config::from_vars(vars(&[(var, value)]))
                 .expect_err(var)
