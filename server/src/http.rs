@@ -384,23 +384,31 @@ async fn websocket(
         && !relayed
         && let Some(game_id) = crate::cluster::game_of(&client_id, params.game_id.as_deref())
         && state.games.get(game_id).is_none()
-        && let Some(owner) = crate::cluster::forward::place(&state, &cluster, game_id).await
     {
-        let ip_slot = match take_ip_slot(&state, peer_ip) {
-            Ok(s) => s,
-            Err(refusal) => return *refusal,
-        };
-        let Some(slot) = take_slot(&state) else {
-            return over_capacity(&state);
-        };
-        let request = crate::cluster::relay::RelayRequest {
-            client_id,
-            client_type,
-            query: raw_query,
-            peer: peer_ip,
-            held: Box::new((slot, ip_slot)),
-        };
-        return crate::cluster::relay::upgrade(state, cluster, &owner, ws, request, &headers).await;
+        use crate::cluster::forward::{Placement, moving, place};
+        match place(&state, &cluster, game_id).await {
+            Placement::Local => {}
+            Placement::Moving => return moving(),
+            Placement::Remote(owner) => {
+                let ip_slot = match take_ip_slot(&state, peer_ip) {
+                    Ok(s) => s,
+                    Err(refusal) => return *refusal,
+                };
+                let Some(slot) = take_slot(&state) else {
+                    return over_capacity(&state);
+                };
+                let request = crate::cluster::relay::RelayRequest {
+                    client_id,
+                    client_type,
+                    query: raw_query,
+                    peer: peer_ip,
+                    held: Box::new((slot, ip_slot)),
+                };
+                let relay =
+                    crate::cluster::relay::upgrade(state, cluster, &owner, ws, request, &headers);
+                return relay.await;
+            }
+        }
     }
     let binding = match bind(&state, &client_id, client_type, &params) {
         Ok(b) => b,

@@ -42,23 +42,63 @@ pub async fn route(State(state): State<AppState>, request: Request, next: Next) 
         return next.run(request).await;
     }
     match place(&state, &cluster, game_id).await {
-        Some(owner) => forward(&cluster, &owner, request).await,
-        None => next.run(request).await,
+        Placement::Remote(owner) => forward(&cluster, &owner, request).await,
+        Placement::Local => next.run(request).await,
+        Placement::Moving => moving(),
     }
 }
 
-/// Where a game this node does not have in memory runs: `Some(url)` of its node, or `None`
-/// to answer here (unknown or finished games, a game just taken over, or one on its way
-/// here). A free running game is taken over now.
-pub async fn place(state: &AppState, cluster: &Cluster, game_id: &str) -> Option<String> {
+/// Where to serve a request about a game this node does not have in memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Placement {
+    /// Another node runs it: its base URL.
+    Remote(String),
+    /// Here: the game has just been taken over here, or is unknown or only in the store
+    /// (the local handlers answer).
+    Local,
+    /// Between nodes: its node died and its lease has not run out yet, or it is being
+    /// rebuilt here. Answer 503, retry shortly.
+    Moving,
+}
+
+/// Where a game this node does not have in memory is to be served. A free running game is
+/// taken over now.
+pub async fn place(state: &AppState, cluster: &Cluster, game_id: &str) -> Placement {
     match cluster.locate(game_id).await {
-        Ok(Location::Remote(url)) => Some(url),
+        Ok(Location::Remote(url)) => Placement::Remote(url),
         Ok(Location::Free) => {
             state.games.adopt(game_id, state.links()).await;
-            None
+            Placement::Local
         }
-        Ok(Location::Here | Location::Gone) | Err(_) => None,
+        Ok(Location::Here) => {
+            // Claimed here by the orphan scan, still being rebuilt from the log.
+            for _ in 0..100 {
+                if state.games.get(game_id).is_some() {
+                    return Placement::Local;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Placement::Moving
+        }
+        Ok(Location::Gone) => Placement::Moving,
+        Err(e) => {
+            tracing::warn!(game_id, error = %e, "cannot tell where the game runs");
+            Placement::Moving
+        }
     }
+}
+
+/// 503 with `Retry-After: 1`: the game is between nodes.
+pub fn moving() -> Response {
+    let mut response = crate::api::error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the game's node is gone and another node is taking the game over; retry in a second"
+            .to_owned(),
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
 }
 
 /// Sends `request` to the node at `owner` and returns its answer.
