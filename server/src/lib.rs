@@ -8,7 +8,9 @@
 //!   wait on a client.
 //! - [`socket`]: one connection: reader loop (parse, rate limit, route, heartbeat) and a
 //!   single writer task draining the bounded queue.
-//! - [`http`]: the router: `/health`, `/stats`, `/ws/{client_id}`.
+//! - [`http`]: the router and its layers, `/health`, `/stats`, `/metrics`.
+//! - [`upgrade`]: `/ws/{client_id}` before the upgrade: parameters, credentials, slots, the
+//!   binding to a game or the lobby, and the hand-off to the game's node in a cluster.
 //! - [`api`]: the JSON error body of every refusal, the OpenAPI document (`/openapi.json`)
 //!   and its index (`/api`).
 //! - [`metrics`]: `GET /metrics` in Prometheus text format (hidden-side figures only once
@@ -56,6 +58,7 @@ pub mod shutdown;
 pub mod socket;
 pub mod state;
 pub mod store;
+pub mod upgrade;
 
 pub use close_code::CloseReason;
 pub use config::{Config, ConfigError};

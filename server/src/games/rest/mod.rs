@@ -134,7 +134,7 @@ fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), Box<Response>>
     let Some(expected) = state.config.hub_admin_token.as_deref() else {
         return Ok(());
     };
-    let presented = crate::http::bearer(headers).unwrap_or("");
+    let presented = crate::upgrade::bearer(headers).unwrap_or("");
     if super::secret::tokens_match(presented, expected) {
         Ok(())
     } else {

@@ -220,7 +220,7 @@ pub(super) async fn events(
         .token
         .clone()
         .filter(|t| !t.is_empty())
-        .or_else(|| crate::http::bearer(&headers).map(str::to_owned));
+        .or_else(|| crate::upgrade::bearer(&headers).map(str::to_owned));
     let view = query.view.as_deref().unwrap_or("public");
     let live = state.games.get(&game_id);
     let store = state.games.store.clone();
