@@ -707,6 +707,12 @@ async fn rest_stats_and_the_lobby_span_the_nodes() {
             assert_eq!(on_b, vec!["chat-b".to_owned(), player.to_owned()], "{sb}");
             assert_eq!(sb["cluster"]["nodes"].as_array().map(Vec::len), Some(2));
             assert_eq!(sb["cluster"]["by_type"]["agent"], 2, "{sb}");
+            let (_, _, metrics) = common::http_raw(&b.addr, "GET", "/metrics", None, None).await;
+            assert!(
+                metrics.contains("werewolf_relayed_connections{client_type=\"agent\"} 1"),
+                "{metrics}"
+            );
+            assert!(metrics.contains("werewolf_cluster_nodes 2"), "{metrics}");
             break;
         }
         assert!(Instant::now() < deadline, "cluster totals: {sa} {sb}");

@@ -156,6 +156,18 @@ fn snapshot(state: &AppState) {
     }
     gauge!("werewolf_pending_requests", "action" => "talk").set(pending[0] as f64);
     gauge!("werewolf_pending_requests", "action" => "vote").set(pending[1] as f64);
+    if let Some(cluster) = &state.cluster {
+        let relayed = cluster.relayed();
+        for client_type in ClientType::ALL {
+            let n = relayed
+                .iter()
+                .filter(|r| r.client_type == client_type)
+                .count();
+            gauge!("werewolf_relayed_connections", "client_type" => client_type.as_str())
+                .set(n as f64);
+        }
+        gauge!("werewolf_cluster_nodes").set(cluster.nodes().len() as f64);
+    }
 }
 
 const PHASES: [Phase; 6] = [
@@ -249,6 +261,14 @@ fn describe() {
     );
     describe_gauge!("werewolf_send_queue_max_frames", "deepest such queue");
     describe_gauge!("werewolf_games", "games in memory by phase");
+    describe_gauge!(
+        "werewolf_relayed_connections",
+        "cluster: client sockets this node relays to the node running their game, by type"
+    );
+    describe_gauge!(
+        "werewolf_cluster_nodes",
+        "cluster: live nodes, this one included"
+    );
     describe_gauge!(
         "werewolf_pending_requests",
         "pending talk and vote requests (night requests are never shown live)"
