@@ -6,12 +6,19 @@
 //! 1. `POST /games` on A: a game of the hub's built-in bots (every seat, `--bot-delay-ms`
 //!    per answer), so it runs on A for a while by itself;
 //! 2. a full observer (the observer token) connects through B, which relays it to A, and
-//!    reads until it has `--frames-before-kill` stream frames;
+//!    reads until it has `--frames-before-kill` stream frames, then for a while longer: run
+//!    `i` of `n` waits `i/n` of `--spread-ms` (default a third of the lease, the period at
+//!    which a node renews its leases), so the kills land at different points of the renewal
+//!    cycle instead of always just after the lease was taken;
 //! 3. A is SIGKILLed; the clock starts. B closes the observer (1012, "service restart"); the
 //!    observer reconnects through B with `last_seq` every 50 ms while B refuses (503 while A's
 //!    lease runs; any refusal is counted by status);
 //! 4. **failover time** = kill → the first frame with a `seq` above the last one received
-//!    before the kill, i.e. the first frame from the new owner. The observer then reads to
+//!    before the kill, i.e. the first frame from the new owner (which is the game's next
+//!    event: with nothing left to replay, a bot's answer `--bot-delay-ms` after the takeover;
+//!    `reconnected_after_ms`, kill → resuming upgrade accepted, is printed too). It is about
+//!    the lease's remaining life at the kill: between two thirds of `--lease-ms` and all of
+//!    it (a node renews its leases every third of the lease). The observer then reads to
 //!    the game's end, and its stream is checked gap-free across the kill (every `seq` once,
 //!    in order, no snapshot standing in for missing frames);
 //! 5. a fresh node A is started for the next run (B, which now runs the game, stays).
@@ -65,6 +72,10 @@ struct Args {
     /// Stream frames the observer must have received before the kill.
     #[arg(long, default_value_t = 20)]
     frames_before_kill: u64,
+    /// The kills are spread over this many ms (run `i` of `n` waits `i/n` of it after
+    /// `--frames-before-kill`); default: a third of the lease (its renewal period).
+    #[arg(long)]
+    spread_ms: Option<u64>,
     /// Seconds one run (its game to the end) may take before it fails.
     #[arg(long, default_value_t = 120.0)]
     timeout: f64,
@@ -86,6 +97,8 @@ struct Run {
     run: usize,
     /// The game.
     game_id: String,
+    /// How long after `--frames-before-kill` the node was killed, ms.
+    kill_offset_ms: u64,
     /// SIGKILL of the game's node → first frame from the new owner, ms.
     failover_ms: f64,
     /// SIGKILL → the observer's socket closed by the relaying node, ms.
@@ -98,6 +111,8 @@ struct Run {
     attempts: u64,
     /// Refusals while reconnecting, by HTTP status (`io`: no HTTP answer).
     refusals: BTreeMap<String, u64>,
+    /// The first refusal's body, by HTTP status.
+    refusal_bodies: BTreeMap<String, String>,
     /// The `connection` frame's `recovered` on the resumed socket.
     recovered: Option<bool>,
     /// The last `seq` received before the socket closed.
@@ -348,6 +363,8 @@ async fn bench(args: &Args) -> Result<Value, LoadError> {
         "runs": args.runs,
         "preset": args.preset,
         "bot_delay_ms": args.bot_delay_ms,
+        "spread_ms": spread_ms(args),
+        "kill_offset_ms": runs.iter().map(|r| r.kill_offset_ms).collect::<Vec<_>>(),
         "failover_ms": times,
         "median_ms": median(&times),
         "min_ms": times.iter().copied().reduce(f64::min),
@@ -399,6 +416,7 @@ async fn one_run(
     let mut out = Run {
         run,
         game_id: game_id.clone(),
+        kill_offset_ms: spread_ms(args) * run as u64 / args.runs.max(1) as u64,
         ..Run::default()
     };
     let path =
@@ -409,6 +427,28 @@ async fn one_run(
     let mut ws = ws_connect(b_addr, &path, SockOpts::default()).await?;
     while stream.frames < args.frames_before_kill {
         match next_frame(&mut ws, deadline).await? {
+            Event::Frame(v) => {
+                stream.see(&v);
+                if stream.over {
+                    return Err(LoadError::Setup(format!(
+                        "game {game_id} ended before the kill: raise --bot-delay-ms"
+                    )));
+                }
+            }
+            Event::Closed(code) => {
+                return Err(LoadError::Setup(format!(
+                    "the observer was closed ({code:?}) before the kill"
+                )));
+            }
+        }
+    }
+
+    // Read on until this run's point in the renewal cycle.
+    let kill_at = Instant::now() + Duration::from_millis(out.kill_offset_ms);
+    while let Ok(event) =
+        tokio::time::timeout_at(kill_at.into(), next_frame(&mut ws, deadline)).await
+    {
+        match event? {
             Event::Frame(v) => {
                 stream.see(&v);
                 if stream.over {
@@ -464,9 +504,12 @@ async fn one_run(
             match ws_connect(b_addr, &resume, SockOpts::default()).await {
                 Ok(ws) => break ws,
                 Err(LoadError::Ws(tungstenite::Error::Http(answer))) => {
-                    *out.refusals
-                        .entry(answer.status().as_u16().to_string())
-                        .or_default() += 1;
+                    let status = answer.status().as_u16().to_string();
+                    *out.refusals.entry(status.clone()).or_default() += 1;
+                    out.refusal_bodies.entry(status).or_insert_with(|| {
+                        String::from_utf8_lossy(answer.body().as_deref().unwrap_or_default())
+                            .into_owned()
+                    });
                 }
                 Err(_) => *out.refusals.entry("io".into()).or_default() += 1,
             }
@@ -517,6 +560,11 @@ async fn one_run(
         && out.snapshot_gaps == 0
         && out.first_seq_after == last + 1;
     Ok(out)
+}
+
+/// The kills' spread, ms: `--spread-ms`, else a third of the lease.
+fn spread_ms(args: &Args) -> u64 {
+    args.spread_ms.unwrap_or(args.lease_ms / 3)
 }
 
 /// Seats of a preset.
