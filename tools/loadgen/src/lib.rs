@@ -3,13 +3,18 @@
 //!
 //! # Layout
 //! - This module holds every scenario as an `async fn` taking a [`Target`] (the hub's address,
-//!   optionally its PID for RSS) and the scenario's options, returning one [`Report`]:
+//!   optionally its PID for RSS; for a hub of several nodes over one Redis, the other nodes
+//!   too: REST goes to the first, WebSocket clients to the nodes in turn, RSS and CPU are
+//!   summed) and the scenario's options, returning one [`Report`]:
 //!   [`relay`], [`games`], [`burst`], [`connect`], [`slow`]. Each options struct has a
 //!   `smoke()` preset that runs in about a second (used by `tests/loadgen_smoke.rs` of this
 //!   crate).
 //! - `src/bin/loadgen.rs` (the `loadgen` binary) is the command line: it parses flags,
-//!   raises `RLIMIT_NOFILE`, spawns the hub binary (or targets `--url`), runs one scenario
-//!   and prints the report as exactly one JSON line on stdout (progress goes to stderr).
+//!   raises `RLIMIT_NOFILE`, spawns the hub binary (one node or `--nodes N`) or targets
+//!   `--url`, runs one scenario and prints the report as exactly one JSON line on stdout
+//!   (progress goes to stderr).
+//! - `src/bin/failover.rs` (the `failover` binary) times a game's move to another node
+//!   after its node is SIGKILLed; [`process`] starts the hubs and Redis of both binaries.
 //! - Shared pieces, above the scenarios: WebSocket connect with small buffers
 //!   ([`ws_connect`]), a sharded HDR latency recorder, samplers of the server's RSS
 //!   ([`rss_kib`], `/proc/<pid>/status`), of CPU time ([`cpu_s`], to show how the two cores
@@ -48,6 +53,8 @@ use werewolf_schemas::{ResultValue, ServerFrame, ServerMessage};
 
 use werewolf_client::CreatedGame;
 
+pub mod process;
+
 /// A client socket of the load generator.
 pub type Ws = WebSocketStream<TcpStream>;
 
@@ -71,12 +78,24 @@ pub enum LoadError {
 /// The hub under load.
 #[derive(Debug, Clone)]
 pub struct Target {
-    /// Where the hub listens.
+    /// Where the hub listens (with several nodes: the first one; every REST call goes here).
     pub addr: SocketAddr,
     /// The hub's process, for `VmRSS` (none for an in-process hub or an unknown PID).
     pub server_pid: Option<u32>,
     /// Sent as `Authorization: Bearer` on `POST /games` and `/start` when set.
     pub admin_token: Option<String>,
+    /// The other nodes of the same hub (a cluster over one Redis, `HUB_REDIS_URL`): the
+    /// WebSocket clients are spread round-robin over `addr` and these. Empty: one node.
+    pub peers: Vec<Peer>,
+}
+
+/// Another node of a clustered hub.
+#[derive(Debug, Clone)]
+pub struct Peer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its process, for `VmRSS` and CPU time (none when unknown).
+    pub pid: Option<u32>,
 }
 
 impl Target {
@@ -86,7 +105,38 @@ impl Target {
             addr,
             server_pid: None,
             admin_token: None,
+            peers: Vec::new(),
         }
+    }
+
+    /// How many nodes the hub has (1 without peers).
+    pub fn nodes(&self) -> usize {
+        1 + self.peers.len()
+    }
+
+    /// Where WebSocket client number `i` connects: the nodes in turn, `addr` first.
+    pub fn ws_addr(&self, i: usize) -> SocketAddr {
+        match i % self.nodes() {
+            0 => self.addr,
+            n => self.peers[n - 1].addr,
+        }
+    }
+
+    /// Every node's PID, `addr`'s first.
+    fn pids(&self) -> Vec<Option<u32>> {
+        std::iter::once(self.server_pid)
+            .chain(self.peers.iter().map(|p| p.pid))
+            .collect()
+    }
+
+    /// `VmRSS` summed over the nodes, KiB (null when any node's is unknown).
+    pub fn server_rss_kib(&self) -> Option<u64> {
+        rss_sum(&self.pids())
+    }
+
+    /// Each node's `VmRSS`, KiB, `addr`'s first.
+    pub fn rss_per_node_kib(&self) -> Vec<Option<u64>> {
+        self.pids().into_iter().map(rss_kib).collect()
     }
 }
 
@@ -145,6 +195,15 @@ impl Report {
         );
     }
 
+    /// With several nodes: `nodes` and each node's RSS now, `server_rss_per_node_kib`
+    /// (`server_rss_kib` is their sum).
+    fn per_node(&mut self, target: &Target) {
+        if !target.peers.is_empty() {
+            self.set("nodes", target.nodes());
+            self.set("server_rss_per_node_kib", target.rss_per_node_kib());
+        }
+    }
+
     fn latency(&mut self, hist: &Histogram<u64>) {
         if !hist.is_empty() {
             self.p50_us = Some(hist.value_at_quantile(0.50));
@@ -173,6 +232,11 @@ pub fn rss_kib(pid: Option<u32>) -> Option<u64> {
         .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
+/// `VmRSS` of several processes summed, KiB (null when any is unknown).
+fn rss_sum(pids: &[Option<u32>]) -> Option<u64> {
+    pids.iter().map(|&p| rss_kib(p)).sum()
+}
+
 /// CPU time (user + system) of a process in seconds, from `/proc/<pid>/stat`; `None`
 /// for the load generator itself.
 pub fn cpu_s(pid: Option<u32>) -> Option<f64> {
@@ -188,12 +252,17 @@ pub fn cpu_s(pid: Option<u32>) -> Option<f64> {
     Some(ticks as f64 / 100.0)
 }
 
+/// CPU time of a server process (`None` for an unknown PID, never the load generator's).
+fn server_cpu_s(pid: Option<u32>) -> Option<f64> {
+    pid.and_then(|p| cpu_s(Some(p)))
+}
+
 /// CPU use of the server and of the load generator over a measurement window.
 struct CpuMeter {
-    /// The server's PID (none: not measured).
-    pid: Option<u32>,
-    /// Server CPU seconds at the start.
-    server: Option<f64>,
+    /// The server's PIDs, one per node (none: not measured).
+    pids: Vec<Option<u32>>,
+    /// Each node's CPU seconds at the start.
+    server: Vec<Option<f64>>,
     /// Load generator CPU seconds at the start.
     own: Option<f64>,
     /// Window start.
@@ -201,16 +270,18 @@ struct CpuMeter {
 }
 
 impl CpuMeter {
-    fn start(pid: Option<u32>) -> Self {
+    fn start(target: &Target) -> Self {
+        let pids = target.pids();
         CpuMeter {
-            pid,
-            server: pid.and_then(|p| cpu_s(Some(p))),
+            server: pids.iter().map(|&p| server_cpu_s(p)).collect(),
+            pids,
             own: cpu_s(None),
             at: Instant::now(),
         }
     }
 
-    /// Adds `server_cpu_pct` and `loadgen_cpu_pct` (100 = one core busy) under `prefix`.
+    /// Adds `server_cpu_pct` (summed over the nodes; with several, `server_cpu_pct_per_node`
+    /// too) and `loadgen_cpu_pct` (100 = one core busy) under `prefix`.
     fn report(&self, report: &mut Report, prefix: &str) {
         let wall = self.at.elapsed().as_secs_f64().max(1e-9);
         let pct = |start: Option<f64>, now: Option<f64>| {
@@ -218,8 +289,21 @@ impl CpuMeter {
                 .zip(now)
                 .map(|(a, b)| ((b - a) / wall * 1000.0).round() / 10.0)
         };
-        let server = pct(self.server, self.pid.and_then(|p| cpu_s(Some(p))));
+        let per_node: Vec<Option<f64>> = self
+            .pids
+            .iter()
+            .zip(&self.server)
+            .map(|(&p, &start)| pct(start, server_cpu_s(p)))
+            .collect();
+        let server: Option<f64> = per_node
+            .iter()
+            .copied()
+            .sum::<Option<f64>>()
+            .map(|v| (v * 10.0).round() / 10.0);
         report.set(&format!("{prefix}server_cpu_pct"), server);
+        if per_node.len() > 1 {
+            report.set(&format!("{prefix}server_cpu_pct_per_node"), per_node);
+        }
         report.set(
             &format!("{prefix}loadgen_cpu_pct"),
             pct(self.own, cpu_s(None)),
@@ -248,14 +332,16 @@ struct RssSampler {
 }
 
 impl RssSampler {
-    fn start(pid: Option<u32>) -> Self {
-        let peak = Arc::new(AtomicU64::new(rss_kib(pid).unwrap_or(0)));
+    /// Samples the sum over the target's nodes.
+    fn start(target: &Target) -> Self {
+        let pids = target.pids();
+        let peak = Arc::new(AtomicU64::new(rss_sum(&pids).unwrap_or(0)));
         let tcp_peak = Arc::new(AtomicU64::new(tcp_mem_kib().unwrap_or(0)));
         let (keep, keep_tcp) = (peak.clone(), tcp_peak.clone());
         let task = tokio::spawn(async move {
             loop {
                 tokio::time::sleep(Duration::from_millis(50)).await;
-                if let Some(v) = rss_kib(pid) {
+                if let Some(v) = rss_sum(&pids) {
                     keep.fetch_max(v, Ordering::Relaxed);
                 }
                 if let Some(v) = tcp_mem_kib() {
@@ -461,8 +547,10 @@ async fn join_all<T>(handles: Vec<JoinHandle<T>>) -> Vec<Option<T>> {
 struct Http {
     /// Shared client (its pool keeps connections warm).
     client: reqwest::Client,
-    /// `http://addr`.
+    /// `http://addr` (the first node: REST calls go here).
     base: String,
+    /// `http://addr` of every node, the first included (for counts summed over the nodes).
+    nodes: Vec<String>,
     /// Bearer token for admin calls.
     admin: Option<String>,
 }
@@ -472,6 +560,9 @@ impl Http {
         Http {
             client: reqwest::Client::new(),
             base: format!("http://{}", target.addr),
+            nodes: (0..target.nodes())
+                .map(|i| format!("http://{}", target.ws_addr(i)))
+                .collect(),
             admin: target.admin_token.clone(),
         }
     }
@@ -490,24 +581,30 @@ impl Http {
         serde_json::from_str(&text).map_err(|e| LoadError::Setup(format!("POST {path}: {e}")))
     }
 
-    async fn get(&self, path: &str) -> Result<Value, LoadError> {
-        let response = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await?;
+    /// `GET` on the node at `base`.
+    async fn get(&self, base: &str, path: &str) -> Result<Value, LoadError> {
+        let response = self.client.get(format!("{base}{path}")).send().await?;
         let text = response.text().await?;
         serde_json::from_str(&text).map_err(|e| LoadError::Setup(format!("GET {path}: {e}")))
     }
 
-    /// `/health.connections`.
+    /// `/health.connections`, summed over the nodes (a relayed socket is counted once: by
+    /// the game's node, not by the node relaying it).
     async fn connections(&self) -> Option<u64> {
-        self.get("/health").await.ok()?["connections"].as_u64()
+        let mut sum = 0;
+        for base in &self.nodes {
+            sum += self.get(base, "/health").await.ok()?["connections"].as_u64()?;
+        }
+        Some(sum)
     }
 
-    /// A `/stats` counter.
+    /// A `/stats` counter, summed over the nodes.
     async fn counter(&self, name: &str) -> Option<u64> {
-        self.get("/stats").await.ok()?["counters"][name].as_u64()
+        let mut sum = 0;
+        for base in &self.nodes {
+            sum += self.get(base, "/stats").await.ok()?["counters"][name].as_u64()?;
+        }
+        Some(sum)
     }
 }
 
@@ -833,7 +930,6 @@ impl RelayRig {
         opts: &RelayOpts,
     ) -> Result<Self, LoadError> {
         let t0 = Instant::now();
-        let addr = target.addr;
         let recorders: Arc<[Recorder; PHASES]> = Arc::new([Recorder::new(), Recorder::new()]);
         let slots: Vec<Arc<ReceiverSlot>> = (0..receivers)
             .map(|_| Arc::new(ReceiverSlot::default()))
@@ -853,6 +949,7 @@ impl RelayRig {
             let recorders = recorders.clone();
             let ready = ready_tx.clone();
             let stop = take_stop(&stop_rxs, i);
+            let addr = target.ws_addr(i);
             async move {
                 let permit = gate.enter().await;
                 let path = format!("/ws/lg_ui_{i}?client_type=ui");
@@ -876,7 +973,7 @@ impl RelayRig {
         let agent_errors = Arc::new(AtomicU64::new(0));
         for a in 0..opts.agents {
             let path = format!("/ws/lg_agent_{a}?client_type=agent");
-            let ws = connect_welcomed(addr, &path, SockOpts::default()).await?;
+            let ws = connect_welcomed(target.ws_addr(a), &path, SockOpts::default()).await?;
             let (sink, stream) = ws.split();
             sinks.push(Some(sink));
             let stop = take_stop(&stop_rxs, receivers + a);
@@ -1047,12 +1144,12 @@ async fn wait_ready(
 pub async fn relay(target: &Target, opts: &RelayOpts) -> Result<Report, LoadError> {
     let mut rig = RelayRig::connect(target, opts.clients, opts).await?;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let rss = RssSampler::start(target.server_pid);
+    let rss = RssSampler::start(target);
     progress(format!(
         "relay: {} msgs/s from {} agents for {:?}",
         opts.rate, opts.agents, opts.duration
     ));
-    let cpu = CpuMeter::start(target.server_pid);
+    let cpu = CpuMeter::start(target);
     let phase = rig.run_phase(0, opts).await;
     let peak = rss.stop();
     let mut report = Report::new("relay");
@@ -1063,7 +1160,8 @@ pub async fn relay(target: &Target, opts: &RelayOpts) -> Result<Report, LoadErro
     report.expected = phase.expected;
     report.delivered_per_s = phase.delivered as f64 / secs(phase.window_ns);
     report.latency(&phase.hist);
-    report.server_rss_kib = rss_kib(target.server_pid);
+    report.server_rss_kib = target.server_rss_kib();
+    report.per_node(target);
     report.set("latency_of", "agent_message send -> receipt at each ui");
     report.set("agents", opts.agents);
     report.set("rate_in", opts.rate);
@@ -1170,23 +1268,25 @@ pub async fn slow(target: &Target, opts: &SlowOpts) -> Result<Report, LoadError>
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     progress(format!("slow: baseline phase, {healthy} healthy clients"));
-    let rss = RssSampler::start(target.server_pid);
-    let base_cpu = CpuMeter::start(target.server_pid);
+    let rss = RssSampler::start(target);
+    let base_cpu = CpuMeter::start(target);
     let base = rig.run_phase(0, &opts.relay).await;
     let (base_peak, base_tcp_peak) = rss.stop_both();
     let mut report = Report::new("slow");
     base_cpu.report(&mut report, "baseline_");
-    let base_rss = rss_kib(target.server_pid);
+    let base_rss = target.server_rss_kib();
     let cut_before = http.counter("slow_consumers_closed").await;
 
-    let addr = target.addr;
     let sock = SockOpts {
         read_buffer: 4096,
         recv_buffer: Some(opts.slow_recv_buffer),
     };
-    let parked = spawn_bounded(slow_n, opts.relay.concurrency, |i, gate| async move {
-        let _permit = gate.enter().await;
-        connect_welcomed(addr, &format!("/ws/lg_slow_{i}?client_type=ui"), sock).await
+    let parked = spawn_bounded(slow_n, opts.relay.concurrency, |i, gate| {
+        let addr = target.ws_addr(i);
+        async move {
+            let _permit = gate.enter().await;
+            connect_welcomed(addr, &format!("/ws/lg_slow_{i}?client_type=ui"), sock).await
+        }
     });
     let mut slow_sockets = Vec::new();
     for handle in join_all(parked).await {
@@ -1198,12 +1298,12 @@ pub async fn slow(target: &Target, opts: &SlowOpts) -> Result<Report, LoadError>
     }
     progress(format!("slow: {slow_n} clients connected and not reading"));
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let rss = RssSampler::start(target.server_pid);
-    let cpu = CpuMeter::start(target.server_pid);
+    let rss = RssSampler::start(target);
+    let cpu = CpuMeter::start(target);
     let with = rig.run_phase(1, &opts.relay).await;
     let (with_peak, with_tcp_peak) = rss.stop_both();
     cpu.report(&mut report, "");
-    let with_rss = rss_kib(target.server_pid);
+    let with_rss = target.server_rss_kib();
 
     let fates = join_all(
         slow_sockets
@@ -1231,6 +1331,7 @@ pub async fn slow(target: &Target, opts: &SlowOpts) -> Result<Report, LoadError>
     report.delivered_per_s = with.delivered as f64 / secs(with.window_ns);
     report.latency(&with.hist);
     report.server_rss_kib = with_rss;
+    report.per_node(target);
     let base_p99 = (!base.hist.is_empty()).then(|| base.hist.value_at_quantile(0.99));
     report.set(
         "latency_of",
@@ -1571,8 +1672,7 @@ pub async fn games(target: &Target, opts: &GamesOpts) -> Result<Report, LoadErro
         opts.preset
     ));
     let deadline = tokio::time::Instant::now() + opts.timeout;
-    let addr = target.addr;
-    let rss = RssSampler::start(target.server_pid);
+    let rss = RssSampler::start(target);
 
     let watchers: Vec<(String, String)> = created
         .iter()
@@ -1592,7 +1692,7 @@ pub async fn games(target: &Target, opts: &GamesOpts) -> Result<Report, LoadErro
     // Observers first, so they see every game from its start.
     let observer_handles = spawn_bounded(watchers.len(), opts.concurrency, |i, gate| {
         game_recipient(
-            addr,
+            target.ws_addr(i),
             watchers[i].0.clone(),
             gate,
             Role::Observer,
@@ -1614,14 +1714,14 @@ pub async fn games(target: &Target, opts: &GamesOpts) -> Result<Report, LoadErro
             })
         })
         .collect();
-    let cpu = CpuMeter::start(target.server_pid);
+    let cpu = CpuMeter::start(target);
     let t0 = now_ns();
     let bot_handles = spawn_bounded(seats.len(), opts.concurrency, |i, gate| {
         let role = Role::Bot {
             seed: opts.seed.wrapping_mul(1_000_003).wrapping_add(i as u64),
             recorder: recorder.clone(),
         };
-        game_recipient(addr, seats[i].clone(), gate, role, i, deadline)
+        game_recipient(target.ws_addr(i), seats[i].clone(), gate, role, i, deadline)
     });
     progress(format!(
         "games: {} bots and {} observers playing",
@@ -1668,7 +1768,8 @@ pub async fn games(target: &Target, opts: &GamesOpts) -> Result<Report, LoadErro
     report.expected = delivered + missing;
     report.delivered_per_s = delivered as f64 / secs(last.saturating_sub(t0).max(1));
     report.latency(&hist);
-    report.server_rss_kib = rss_kib(target.server_pid);
+    report.server_rss_kib = target.server_rss_kib();
+    report.per_node(target);
     report.set(
         "latency_of",
         "player_action sent -> its action_result accepted",
@@ -1883,7 +1984,7 @@ pub async fn burst(target: &Target, opts: &BurstOpts) -> Result<Report, LoadErro
     let t_connect = Instant::now();
     let handles = spawn_bounded(n, opts.concurrency, |i, gate| {
         burst_recipient(
-            addr,
+            target.ws_addr(i),
             paths[i].clone(),
             gate,
             ready_tx.clone(),
@@ -1915,10 +2016,10 @@ pub async fn burst(target: &Target, opts: &BurstOpts) -> Result<Report, LoadErro
         conns.push((stream, request));
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let rss_before = rss_kib(target.server_pid);
-    let rss = RssSampler::start(target.server_pid);
+    let rss_before = target.server_rss_kib();
+    let rss = RssSampler::start(target);
 
-    let cpu = CpuMeter::start(target.server_pid);
+    let cpu = CpuMeter::start(target);
     let t0 = now_ns();
     let mut write_failures = 0;
     for (stream, request) in &mut conns {
@@ -1955,7 +2056,7 @@ pub async fn burst(target: &Target, opts: &BurstOpts) -> Result<Report, LoadErro
         }
     }
     let peak = rss.stop();
-    let rss_after = rss_kib(target.server_pid);
+    let rss_after = target.server_rss_kib();
     for stop in stops {
         let _ = stop.send(());
     }
@@ -1988,6 +2089,7 @@ pub async fn burst(target: &Target, opts: &BurstOpts) -> Result<Report, LoadErro
     report.delivered_per_s = delivered as f64 / secs(last.max(1));
     report.latency(&hist);
     report.server_rss_kib = rss_after;
+    report.per_node(target);
     report.set(
         "latency_of",
         "burst start -> first phase_update at each recipient",
@@ -2062,20 +2164,22 @@ impl ConnectOpts {
 /// idle connection and how long the hub takes to see them all gone after they close.
 pub async fn connect(target: &Target, opts: &ConnectOpts) -> Result<Report, LoadError> {
     let http = Http::new(target);
-    let rss_before = rss_kib(target.server_pid);
-    let addr = target.addr;
+    let rss_before = target.server_rss_kib();
     let sock = SockOpts {
         read_buffer: 4096,
         recv_buffer: None,
     };
-    let cpu = CpuMeter::start(target.server_pid);
+    let cpu = CpuMeter::start(target);
     let t0 = now_ns();
-    let handles = spawn_bounded(opts.clients, opts.concurrency, |i, gate| async move {
-        let _permit = gate.enter().await;
-        let start = now_ns();
-        let ws = connect_welcomed(addr, &format!("/ws/lg_idle_{i}?client_type=ui"), sock).await;
-        let done = now_ns();
-        (ws, done - start, done)
+    let handles = spawn_bounded(opts.clients, opts.concurrency, |i, gate| {
+        let addr = target.ws_addr(i);
+        async move {
+            let _permit = gate.enter().await;
+            let start = now_ns();
+            let ws = connect_welcomed(addr, &format!("/ws/lg_idle_{i}?client_type=ui"), sock).await;
+            let done = now_ns();
+            (ws, done - start, done)
+        }
     });
     let results = join_all(handles).await;
     let mut hist = new_histogram();
@@ -2106,7 +2210,7 @@ pub async fn connect(target: &Target, opts: &ConnectOpts) -> Result<Report, Load
         connect_all_ns as f64 / 1e6
     ));
     tokio::time::sleep(opts.settle).await;
-    let rss_after = rss_kib(target.server_pid);
+    let rss_after = target.server_rss_kib();
     let server_count = http.connections().await;
 
     let connected = sockets.len();
@@ -2139,6 +2243,7 @@ pub async fn connect(target: &Target, opts: &ConnectOpts) -> Result<Report, Load
     report.delivered_per_s = connected as f64 / secs(connect_all_ns.max(1));
     report.latency(&hist);
     report.server_rss_kib = rss_after;
+    report.per_node(target);
     report.set(
         "latency_of",
         "tcp connect -> connection welcome, per client",

@@ -3,6 +3,11 @@
 //! By default it spawns the hub binary itself (`WS_HOST=127.0.0.1 WS_PORT=0`, the address
 //! read from the hub's `werewolf-hub listening on ADDR` line) so it knows the PID and can
 //! read the server's RSS; `--url` targets a running hub instead (RSS from `--server-pid`).
+//! A hub of several nodes: `--nodes N` spawns N hubs with the same `--hub-env`, which must
+//! name the Redis they share (`HUB_REDIS_URL`), or `--url` repeated targets running nodes;
+//! REST (creating and starting games) goes to the first node, WebSocket clients to the nodes
+//! in turn, and RSS and CPU are summed over the spawned nodes (each node's in
+//! `server_rss_per_node_kib`, `server_cpu_pct_per_node`).
 //! The scenarios live in the `werewolf_loadgen` library; this file parses flags, raises
 //! `RLIMIT_NOFILE` (the spawned hub inherits it) and runs one of them. The hub binary is
 //! `--hub-bin`, by default `werewolf-hub` next to this executable (both are built into the
@@ -17,19 +22,20 @@
 //! target/release/loadgen --scenario connect --clients 10000
 //! target/release/loadgen --scenario slow --clients 1000 --rate 100 --slow-pct 5
 //! target/release/loadgen --scenario relay --smoke      # any scenario, ~1 s
+//! target/release/loadgen --scenario games --nodes 2 --hub-env HUB_REDIS_URL=redis://127.0.0.1:6379
 //! ```
 //!
 //! Exit code: 0 when the report's `ok` holds (every expected frame delivered), 1 when not,
 //! 2 when the scenario could not run.
 
 use clap::{Parser, ValueEnum};
-use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitCode, Stdio};
-use std::time::{Duration, Instant};
+use std::process::ExitCode;
+use std::time::Duration;
+use werewolf_loadgen::process::{HubProcess, hub_bin};
 use werewolf_loadgen::{
-    self as loadgen, BurstOpts, ConnectOpts, GamesOpts, RelayOpts, Report, SlowOpts, Target,
+    self as loadgen, BurstOpts, ConnectOpts, GamesOpts, Peer, RelayOpts, Report, SlowOpts, Target,
     raise_nofile,
 };
 
@@ -59,12 +65,16 @@ struct Args {
     #[arg(long)]
     smoke: bool,
     /// Target a running hub (`http://host:port`, `ws://host:port` or `host:port`) instead of
-    /// spawning one.
+    /// spawning one; repeated: the nodes of one clustered hub (REST goes to the first).
     #[arg(long)]
-    url: Option<String>,
-    /// With `--url`: the hub's PID, to read its RSS.
+    url: Vec<String>,
+    /// With `--url`: the hub's PID, to read its RSS (repeated: one per `--url`, in order).
     #[arg(long)]
-    server_pid: Option<u32>,
+    server_pid: Vec<u32>,
+    /// Spawn this many hub nodes, all with the same `--hub-env`, which must then set
+    /// `HUB_REDIS_URL` (the nodes are one hub through that Redis).
+    #[arg(long, default_value_t = 1)]
+    nodes: usize,
     /// The hub binary to spawn (default: `werewolf-hub` next to this executable, else
     /// `target/release/werewolf-hub`).
     #[arg(long)]
@@ -129,56 +139,81 @@ struct Args {
     settle_ms: Option<u64>,
 }
 
-/// A hub process this run started.
-struct SpawnedHub {
-    /// The child process.
-    child: Child,
-    /// Where it listens.
-    addr: SocketAddr,
-}
-
 fn main() -> ExitCode {
     let args = Args::parse();
     if let Some((soft, hard)) = raise_nofile() {
         eprintln!("[loadgen] RLIMIT_NOFILE soft {soft} (hard {hard})");
     }
-    let mut spawned = None;
-    let target = match &args.url {
-        Some(url) => match resolve(url) {
-            Ok(addr) => Target {
-                addr,
-                server_pid: args.server_pid,
-                admin_token: args.admin_token.clone(),
-            },
-            Err(e) => {
-                eprintln!("[loadgen] --url {url}: {e}");
-                return ExitCode::from(2);
-            }
-        },
-        None => match spawn_hub(&args, &hub_bin(&args)) {
-            Ok(hub) => {
+    let mut spawned = Vec::new();
+    let target = if args.url.is_empty() {
+        match spawn_hubs(&args) {
+            Ok(hubs) => {
                 let target = Target {
-                    addr: hub.addr,
-                    server_pid: Some(hub.child.id()),
+                    addr: hubs[0].addr,
+                    server_pid: Some(hubs[0].pid()),
                     admin_token: args.admin_token.clone(),
+                    peers: hubs[1..]
+                        .iter()
+                        .map(|h| Peer {
+                            addr: h.addr,
+                            pid: Some(h.pid()),
+                        })
+                        .collect(),
                 };
-                spawned = Some(hub);
+                spawned = hubs;
                 target
             }
             Err(e) => {
-                eprintln!(
-                    "[loadgen] cannot spawn the hub `{}`: {e} (build it with `cargo build \
-                     --release --bin werewolf-hub`, or pass --hub-bin)",
-                    hub_bin(&args).display()
-                );
+                eprintln!("[loadgen] {e}");
                 return ExitCode::from(2);
             }
-        },
+        }
+    } else {
+        let mut addrs = Vec::new();
+        for url in &args.url {
+            match resolve(url) {
+                Ok(addr) => addrs.push(addr),
+                Err(e) => {
+                    eprintln!("[loadgen] --url {url}: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        let pid = |i: usize| args.server_pid.get(i).copied();
+        Target {
+            addr: addrs[0],
+            server_pid: pid(0),
+            admin_token: args.admin_token.clone(),
+            peers: addrs[1..]
+                .iter()
+                .enumerate()
+                .map(|(i, &addr)| Peer {
+                    addr,
+                    pid: pid(i + 1),
+                })
+                .collect(),
+        }
     };
-    eprintln!(
-        "[loadgen] {:?} against {} (server pid {:?})",
-        args.scenario, target.addr, target.server_pid
-    );
+    if target.peers.is_empty() {
+        eprintln!(
+            "[loadgen] {:?} against {} (server pid {:?})",
+            args.scenario, target.addr, target.server_pid
+        );
+    } else {
+        let peers: Vec<String> = target
+            .peers
+            .iter()
+            .map(|p| format!("{} (pid {:?})", p.addr, p.pid))
+            .collect();
+        eprintln!(
+            "[loadgen] {:?} against {} nodes: {} (server pid {:?}, REST), {}",
+            args.scenario,
+            target.nodes(),
+            target.addr,
+            target.server_pid,
+            peers.join(", ")
+        );
+    }
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = args.threads {
         builder.worker_threads(n.max(1));
@@ -212,9 +247,7 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     };
-    if let Some(hub) = spawned {
-        stop_hub(hub);
-    }
+    stop_hubs(spawned);
     // Sockets still closing in the background must not hold the exit.
     runtime.shutdown_timeout(Duration::from_millis(100));
     code
@@ -370,94 +403,78 @@ fn resolve(url: &str) -> std::io::Result<SocketAddr> {
         .ok_or_else(|| std::io::Error::other("no address"))
 }
 
-/// The hub binary: `--hub-bin`, else `werewolf-hub` beside this executable (the same cargo
-/// target directory and profile), else `target/release/werewolf-hub`.
-fn hub_bin(args: &Args) -> PathBuf {
-    if let Some(bin) = &args.hub_bin {
-        return bin.clone();
-    }
-    let sibling = std::env::current_exe()
-        .ok()
-        .and_then(|exe| Some(exe.parent()?.join("werewolf-hub")))
-        .filter(|p| p.is_file());
-    sibling.unwrap_or_else(|| PathBuf::from("target/release/werewolf-hub"))
-}
-
-/// Starts the hub on 127.0.0.1 with an ephemeral port and waits for its address line.
-fn spawn_hub(args: &Args, bin: &std::path::Path) -> std::io::Result<SpawnedHub> {
-    let mut cmd = Command::new(bin);
-    cmd.env("WS_HOST", "127.0.0.1")
-        .env("WS_PORT", "0")
-        .env("RUST_LOG", "warn")
-        // Today's in-memory behaviour unless `--hub-env HUB_STORE=sqlite` asks for the log.
-        .env("HUB_STORE", "memory")
-        .env("WS_RATE_PER_SEC", "1000000")
-        .env("WS_RATE_BURST", "1000000");
-    if args.smoke && args.scenario == Scenario::Slow {
-        // A short smoke run must still fill a non-reading client's queue.
-        cmd.env("WS_SEND_QUEUE", "64");
-    }
+/// The environment of every spawned hub: the loadgen's defaults, then `--hub-env`.
+fn hub_env(args: &Args) -> Result<Vec<(String, String)>, String> {
+    let mut user = Vec::new();
     for kv in &args.hub_env {
         let (k, v) = kv
             .split_once('=')
-            .ok_or_else(|| std::io::Error::other(format!("--hub-env `{kv}`: want KEY=VALUE")))?;
-        cmd.env(k, v);
+            .ok_or_else(|| format!("--hub-env `{kv}`: want KEY=VALUE"))?;
+        user.push((k.to_owned(), v.to_owned()));
     }
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let stderr = child.stderr.take().expect("stderr was piped");
-    let mut lines = BufReader::new(stderr).lines();
-    let addr = loop {
-        match lines.next() {
-            Some(Ok(line)) => {
-                if let Some(rest) = line.strip_prefix("werewolf-hub listening on ") {
-                    match rest.trim().parse() {
-                        Ok(addr) => break addr,
-                        Err(e) => {
-                            let _ = child.kill();
-                            return Err(std::io::Error::other(format!("address `{rest}`: {e}")));
-                        }
-                    }
-                }
-                eprintln!("[hub] {line}");
-            }
-            _ => {
-                let status = child.wait()?;
-                return Err(std::io::Error::other(format!(
-                    "exited ({status}) before listening"
-                )));
-            }
-        }
-    };
-    let forward = args.hub_log;
-    // Keep draining stderr so the hub never blocks on a full pipe.
-    std::thread::spawn(move || {
-        for line in lines.map_while(Result::ok) {
-            if forward {
-                eprintln!("[hub] {line}");
-            }
-        }
-    });
-    Ok(SpawnedHub { child, addr })
+    let redis = user.iter().any(|(k, _)| k == "HUB_REDIS_URL")
+        || std::env::var_os("HUB_REDIS_URL").is_some();
+    let mut env: Vec<(String, String)> = vec![
+        ("RUST_LOG".into(), "warn".into()),
+        ("WS_RATE_PER_SEC".into(), "1000000".into()),
+        ("WS_RATE_BURST".into(), "1000000".into()),
+    ];
+    if !redis {
+        // Today's in-memory behaviour unless `--hub-env HUB_STORE=sqlite` asks for the log
+        // (with `HUB_REDIS_URL`, Redis is the store and `memory` would be refused).
+        env.push(("HUB_STORE".into(), "memory".into()));
+    }
+    if args.smoke && args.scenario == Scenario::Slow {
+        // A short smoke run must still fill a non-reading client's queue.
+        env.push(("WS_SEND_QUEUE".into(), "64".into()));
+    }
+    if args.nodes > 1 && !redis {
+        return Err(format!(
+            "--nodes {} needs the Redis the nodes share: add --hub-env HUB_REDIS_URL=redis://HOST:PORT \
+             (and a fresh --hub-env HUB_REDIS_PREFIX=… per run); without it each node would be \
+             a hub of its own",
+            args.nodes
+        ));
+    }
+    env.extend(user);
+    Ok(env)
 }
 
-/// SIGTERM, then SIGKILL if the hub has not exited within 5 s.
-fn stop_hub(mut hub: SpawnedHub) {
-    let pid = hub.child.id() as libc::pid_t;
-    // SAFETY: kill(2) on our own child's PID.
-    unsafe {
-        libc::kill(pid, libc::SIGTERM);
+/// Starts `--nodes` hubs on 127.0.0.1 with ephemeral ports, one after the other; on any
+/// failure the ones already started are stopped (dropped).
+fn spawn_hubs(args: &Args) -> Result<Vec<HubProcess>, String> {
+    if args.nodes == 0 {
+        return Err("--nodes must be at least 1".into());
     }
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(5) {
-        if let Ok(Some(_)) = hub.child.try_wait() {
-            return;
+    let env = hub_env(args)?;
+    let bin = hub_bin(args.hub_bin.as_deref());
+    let mut hubs = Vec::with_capacity(args.nodes);
+    for n in 0..args.nodes {
+        let label = if args.nodes == 1 {
+            "hub".to_owned()
+        } else {
+            format!("hub {n}")
+        };
+        match HubProcess::spawn(&bin, &env, &label, args.hub_log) {
+            Ok(hub) => hubs.push(hub),
+            Err(e) => {
+                return Err(format!(
+                    "cannot spawn the hub `{}`: {e} (build it with `cargo build --release \
+                     --bin werewolf-hub`, or pass --hub-bin)",
+                    bin.display()
+                ));
+            }
         }
-        std::thread::sleep(Duration::from_millis(20));
     }
-    let _ = hub.child.kill();
-    let _ = hub.child.wait();
+    Ok(hubs)
+}
+
+/// SIGTERM to every hub at once, then SIGKILL to any that has not exited within 5 s.
+fn stop_hubs(mut hubs: Vec<HubProcess>) {
+    for hub in &hubs {
+        hub.terminate();
+    }
+    for hub in &mut hubs {
+        hub.wait_or_kill(Duration::from_secs(5));
+    }
 }
