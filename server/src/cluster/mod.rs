@@ -221,9 +221,27 @@ impl Cluster {
             Some(node) if node == self.inner.node_id => Location::Here,
             Some(node) => match self.inner.peers.load().get(&node) {
                 Some(peer) => Location::Remote(peer.url.clone()),
-                None => Location::Gone,
+                // Not among the peers of the last beat: a node that started since, or one
+                // that stopped beating. Its record says which.
+                None => match self.read_record(&node).await {
+                    Some(peer) => Location::Remote(peer.url),
+                    None => Location::Gone,
+                },
             },
         })
+    }
+
+    /// A node's record in Redis, if it is alive.
+    async fn read_record(&self, node_id: &str) -> Option<NodeRecord> {
+        let store = self.inner.store.clone();
+        let key = format!("{}:node:{node_id}", store.prefix());
+        let json: Option<String> = tokio::task::spawn_blocking(move || {
+            store.read(|c| redis::cmd("GET").arg(&key).query(c))
+        })
+        .await
+        .ok()?
+        .ok()?;
+        serde_json::from_str(&json?).ok()
     }
 
     /// Every live node's record (this one's included), as of the last beat.

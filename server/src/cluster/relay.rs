@@ -98,7 +98,11 @@ pub async fn upgrade(
             h.insert(name, v.clone());
         }
     }
+    // The hub's own socket sizes (tungstenite's defaults would give every relayed socket a
+    // 128 KiB read buffer).
     let config = WebSocketConfig::default()
+        .read_buffer_size(state.config.ws_read_buffer)
+        .write_buffer_size(state.config.ws_write_buffer)
         .max_message_size(Some(state.config.ws_max_message_bytes.max(1 << 20) * 4))
         .max_frame_size(Some(state.config.ws_max_message_bytes.max(1 << 20) * 4));
     let connect =
