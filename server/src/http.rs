@@ -63,6 +63,23 @@ pub fn api_routes() -> ApiRouter<AppState> {
             }),
         )
         .api_route(
+            "/ws",
+            get_with(crate::aiwolf::upgrade, |op| {
+                op.summary("AIWolf NLP protocol (aiwolf-nlp-server compatible): NAME handshake, self-match, packets")
+                    .description(
+                        "A WebSocket for agents written for aiwolfdial/aiwolf-nlp-server: the hub \
+                         asks {\"request\":\"NAME\"}, seats a team's AIWOLF_PLAYERS waiting agents \
+                         in an aiwolf5/aiwolf13 game and speaks AIWolf packets on their seats.",
+                    )
+                    .error(400, "not a WebSocket upgrade request")
+                    .error(
+                        429,
+                        "this address holds WS_MAX_CONNECTIONS_PER_IP connections already",
+                    )
+                    .error(503, "shutting down, or at the connection limit")
+            }),
+        )
+        .api_route(
             "/ws/{client_id}",
             get_with(crate::upgrade::websocket, crate::upgrade::websocket_docs),
         )

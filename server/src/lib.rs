@@ -11,6 +11,8 @@
 //! - [`http`]: the router and its layers, `/health`, `/stats`, `/metrics`.
 //! - [`upgrade`]: `/ws/{client_id}` before the upgrade: parameters, credentials, slots, the
 //!   binding to a game or the lobby, and the hand-off to the game's node in a cluster.
+//! - [`aiwolf`]: the AIWolf NLP endpoint (`GET /ws`): AIWolf agents play hub games unchanged
+//!   through an adapter on their seat's stream.
 //! - [`api`]: the JSON error body of every refusal, the OpenAPI document (`/openapi.json`)
 //!   and its index (`/api`).
 //! - [`metrics`]: `GET /metrics` in Prometheus text format (hidden-side figures only once
@@ -41,6 +43,7 @@
 
 #![warn(missing_docs)]
 
+pub mod aiwolf;
 pub mod api;
 pub mod clock;
 pub mod close_code;

@@ -34,6 +34,8 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::HubMetrics>,
     /// This hub's place in a cluster (`HUB_REDIS_URL`); `None`: a hub on its own.
     pub cluster: Option<crate::cluster::Cluster>,
+    /// AIWolf agents waiting for a game (`GET /ws`).
+    pub aiwolf: Arc<crate::aiwolf::WaitingRoom>,
 }
 
 impl AppState {
@@ -50,6 +52,7 @@ impl AppState {
             metrics: crate::metrics::HubMetrics::new(),
             per_ip: PerIp::default(),
             cluster: None,
+            aiwolf: Arc::default(),
         }
     }
 

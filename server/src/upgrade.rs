@@ -173,7 +173,7 @@ pub(crate) async fn websocket(
 
 /// One of the address's `WS_MAX_CONNECTIONS_PER_IP` slots (none counted without a cap or
 /// an address), or the 429 refusal.
-fn take_ip_slot(
+pub(crate) fn take_ip_slot(
     state: &AppState,
     ip: Option<std::net::IpAddr>,
 ) -> Result<Option<crate::state::IpSlot>, Box<Response>> {
@@ -202,11 +202,11 @@ fn limits(ws: WebSocketUpgrade, state: &AppState) -> WebSocketUpgrade {
 }
 
 /// One of the `WS_MAX_CONNECTIONS` slots, held for the life of the socket.
-fn take_slot(state: &AppState) -> Option<tokio::sync::OwnedSemaphorePermit> {
+pub(crate) fn take_slot(state: &AppState) -> Option<tokio::sync::OwnedSemaphorePermit> {
     state.ws_slots.clone().try_acquire_owned().ok()
 }
 
-fn over_capacity(state: &AppState) -> Response {
+pub(crate) fn over_capacity(state: &AppState) -> Response {
     refuse(
         StatusCode::SERVICE_UNAVAILABLE,
         format!(

@@ -113,6 +113,9 @@ pub struct Config {
     /// (`HUB_NODE_URL`, plain HTTP, e.g. `http://10.0.0.5:8000`). Unset: `http://{WS_HOST}:{port}`, or
     /// the machine's host name when `WS_HOST` is a wildcard address.
     pub hub_node_url: Option<String>,
+    /// Seats of a game the AIWolf endpoint (`GET /ws`) starts for one team's waiting agents
+    /// (`AIWOLF_PLAYERS`, 5 or 13, default 5: `aiwolf5` or `aiwolf13`).
+    pub aiwolf_players: usize,
 }
 
 impl Default for Config {
@@ -150,6 +153,7 @@ impl Default for Config {
             hub_redis_retry_s: 30,
             hub_redis_lease_ms: 5000,
             hub_node_url: None,
+            aiwolf_players: 5,
         }
     }
 }
@@ -285,6 +289,12 @@ impl Config {
                     "only means something in a cluster: set HUB_REDIS_URL too",
                 );
             }
+        }
+        if !matches!(self.aiwolf_players, 5 | 13) {
+            return fail(
+                "AIWOLF_PLAYERS",
+                "must be 5 or 13 (AIWolf's games: aiwolf5, aiwolf13)",
+            );
         }
         if self.hub_redis_prefix.is_empty()
             || !self

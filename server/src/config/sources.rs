@@ -160,6 +160,11 @@ pub const SETTINGS: &[Setting] = &[
         "with HUB_REDIS_URL: this hub's base URL as the other hubs reach it (http://host:port)",
     ),
     setting(
+        "AIWOLF_PLAYERS",
+        "aiwolf-players",
+        "seats of the games the AIWolf endpoint (GET /ws) starts: 5 or 13",
+    ),
+    setting(
         "HUB_REDIS_RETRY_S",
         "redis-retry-s",
         "seconds a lost Redis connection is retried before a write halts its game",

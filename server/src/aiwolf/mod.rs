@@ -1,0 +1,426 @@
+//! The AIWolf NLP endpoint: agents written for `aiwolfdial/aiwolf-nlp-server` (and its Python
+//! library `aiwolf-nlp-common`) play on the hub unchanged.
+//!
+//! # How it fits
+//! - `GET /ws` (exact path; the hub's own protocol stays at `/ws/{client_id}`) answers the
+//!   upgrade, asks `{"request":"NAME"}` and reads the agent's name; its team is the name
+//!   without trailing digits, as AIWolf's server does.
+//! - The waiting room seats agents of one team together (AIWolf's self-match: a team's
+//!   processes fill every seat, in arrival order) once `AIWOLF_PLAYERS` of them wait, and
+//!   creates a normal hub game (`aiwolf5` or `aiwolf13`): spectator pages, replays, the durable
+//!   log and per-seat views work as for any game.
+//! - Each agent plays its seat through an adapter ([`view`]) attached to the game's actor
+//!   exactly like a hub agent of that seat: it sees only the seat's stream, folds it into
+//!   AIWolf packets (`INITIALIZE`, `DAILY_INITIALIZE`, `TALK`, `DAILY_FINISH`, `VOTE`,
+//!   `DIVINE`, `GUARD`, `ATTACK`, `FINISH`) and turns the raw-text answers (`Agent[NN]`, talk
+//!   text, `Skip`/`Over`) into `player_action`s. An unknown name abstains.
+//!
+//! Not yet (the rest of the AIWolf issue): JWT auth, mixed-team matching, AIWolf seats in
+//! REST-created games, the `NAME` liveness probe after a timeout, `WHISPER` requests, AIWolf's
+//! game/JSON loggers, and AIWolf's rules in the presets (the games follow the hub's rules).
+
+pub mod packets;
+pub mod view;
+
+use crate::connection_manager::{Admission, Credential};
+use crate::games::{GameCommand, GameShared, Member};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use packets::{
+    AttackVoteSetting, MaxCount, MaxLength, Packet, Setting, TalkSetting, TimeoutSetting,
+    VoteSetting,
+};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::oneshot;
+use tracing::{debug, info, warn};
+use view::{Asked, SeatView};
+use werewolf_schemas::{ActionKind, ClientMessage, ClientType, ServerFrame};
+
+/// How long an agent may take to answer `NAME`.
+const NAME_TIMEOUT: Duration = Duration::from_secs(30);
+/// AIWolf's per-action timeout (its `server.timeout.action`).
+const ACTION_TIMEOUT_MS: u64 = 60_000;
+/// AIWolf's talk turns per agent and day (`talk.max_count.per_agent`).
+const TALK_TURNS: u64 = 4;
+
+/// Agents waiting for a game, by team.
+#[derive(Debug, Default)]
+pub struct WaitingRoom {
+    /// Per team, in arrival order.
+    teams: Mutex<HashMap<String, Vec<Waiting>>>,
+}
+
+/// An agent in the waiting room.
+#[derive(Debug)]
+struct Waiting {
+    /// Its name as it sent it.
+    name: String,
+    /// Where its seat goes.
+    seat: oneshot::Sender<Seated>,
+}
+
+/// A seat given to a waiting agent.
+#[derive(Debug)]
+struct Seated {
+    /// The game.
+    game: Arc<GameShared>,
+    /// The seat index.
+    seat: usize,
+    /// Every seat's player id.
+    ids: Vec<String>,
+    /// The rules, for `setting`.
+    setting: Setting,
+}
+
+/// `GET /ws`: an AIWolf agent. Holds one of the hub's connection slots (and of its
+/// address's) like any socket.
+pub async fn upgrade(
+    State(state): State<AppState>,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(rejection) => return rejection.into_response(),
+    };
+    if state.shutdown.is_triggered() {
+        return crate::api::error(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "server is shutting down".to_owned(),
+        );
+    }
+    let ip_slot = match crate::upgrade::take_ip_slot(&state, peer.map(|p| p.0.0.ip())) {
+        Ok(s) => s,
+        Err(refusal) => return *refusal,
+    };
+    let Some(slot) = crate::upgrade::take_slot(&state) else {
+        return crate::upgrade::over_capacity(&state);
+    };
+    let tracker = state.connections.clone();
+    ws.max_message_size(state.config.ws_max_message_bytes)
+        .on_upgrade(move |socket| {
+            tracker.track_future(async move {
+                agent(socket, state).await;
+                drop(slot);
+                drop(ip_slot);
+            })
+        })
+}
+
+/// Team of an AIWolf name: the name without trailing digits.
+pub fn team_of(name: &str) -> &str {
+    name.trim_end_matches(|c: char| c.is_ascii_digit())
+}
+
+/// One AIWolf agent from handshake to `FINISH`.
+async fn agent(mut socket: WebSocket, state: AppState) {
+    if send(&mut socket, &Packet::name()).await.is_err() {
+        return;
+    }
+    let name = match tokio::time::timeout(NAME_TIMEOUT, next_text(&mut socket)).await {
+        Ok(Some(text)) => text.trim_end_matches('\n').to_owned(),
+        _ => return,
+    };
+    let team = team_of(&name).to_owned();
+    info!(name = %name, team = %team, "AIWolf agent waiting");
+    let (tx, rx) = oneshot::channel();
+    enter(
+        &state,
+        &team,
+        Waiting {
+            name: name.clone(),
+            seat: tx,
+        },
+    );
+    // Wait for a seat; a socket that closes meanwhile leaves the room (its sender is dropped
+    // with it when the room is next matched).
+    let seated = tokio::select! {
+        seated = rx => match seated {
+            Ok(s) => s,
+            Err(_) => return,
+        },
+        _ = wait_closed(&mut socket) => {
+            leave(&state, &team, &name);
+            return;
+        }
+    };
+    play(socket, state, name, seated).await;
+}
+
+/// Adds an agent to its team's queue and starts a game when the team fills one.
+fn enter(state: &AppState, team: &str, waiting: Waiting) {
+    let players = state.config.aiwolf_players;
+    let ready = {
+        let mut teams = state.aiwolf.teams.lock().unwrap_or_else(|p| p.into_inner());
+        let queue = teams.entry(team.to_owned()).or_default();
+        queue.retain(|w| !w.seat.is_closed());
+        queue.push(waiting);
+        (queue.len() >= players).then(|| queue.drain(..players).collect::<Vec<_>>())
+    };
+    if let Some(agents) = ready {
+        let state = state.clone();
+        tokio::spawn(async move { start_game(state, agents).await });
+    }
+}
+
+/// Takes a departed agent out of the room.
+fn leave(state: &AppState, team: &str, name: &str) {
+    let mut teams = state.aiwolf.teams.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(queue) = teams.get_mut(team) {
+        queue.retain(|w| w.name != name || !w.seat.is_closed());
+    }
+}
+
+/// Creates the game for `agents` (in arrival order: seat 1 is the first) and seats them.
+async fn start_game(state: AppState, agents: Vec<Waiting>) {
+    let players = agents.len();
+    let preset = if players == 13 { "aiwolf13" } else { "aiwolf5" };
+    let mut names: Vec<String> = Vec::new();
+    for w in &agents {
+        let mut name = w.name.clone();
+        let mut n = 2;
+        while names.contains(&name) || crate::games::spec::validate_name(&name).is_err() {
+            name = format!("aiwolf-{}-{n}", names.len() + 1);
+            n += 1;
+        }
+        names.push(name);
+    }
+    let body = serde_json::json!({
+        "preset": preset,
+        "players": names,
+        "action_timeout_ms": ACTION_TIMEOUT_MS,
+        "talk_rounds": TALK_TURNS,
+    });
+    let spec = serde_json::from_value::<crate::games::spec::CreateGame>(body)
+        .map_err(|e| e.to_string())
+        .and_then(|b| b.into_spec(state.config.max_message_chars()));
+    let spec = match spec {
+        Ok(s) => s,
+        Err(e) => {
+            warn!(error = %e, "AIWolf game could not be set up");
+            return;
+        }
+    };
+    let setting = setting_of(&spec);
+    let created = match state.games.create(spec, state.links()).await {
+        Ok(c) => c,
+        Err(e) => {
+            warn!(error = %e, "AIWolf game could not be created");
+            return;
+        }
+    };
+    let Some(game) = state.games.get(&created.game_id) else {
+        return;
+    };
+    let ids: Vec<String> = game.seats().iter().map(|s| s.player_id.clone()).collect();
+    info!(game_id = %created.game_id, players, "AIWolf game created");
+    for (seat, w) in agents.into_iter().enumerate() {
+        let _ = w.seat.send(Seated {
+            game: game.clone(),
+            seat,
+            ids: ids.clone(),
+            setting: setting.clone(),
+        });
+    }
+}
+
+/// The `setting` of a game.
+fn setting_of(spec: &crate::games::spec::GameSpec) -> Setting {
+    let counts = spec.config.roles.counts();
+    let role_num_map = BTreeMap::from([
+        ("WEREWOLF", usize::from(counts.werewolf)),
+        ("POSSESSED", usize::from(counts.possessed)),
+        ("SEER", usize::from(counts.seer)),
+        ("BODYGUARD", usize::from(counts.doctor)),
+        ("MEDIUM", usize::from(counts.medium)),
+        (
+            "VILLAGER",
+            usize::from(counts.villager) + usize::from(counts.witch) + usize::from(counts.hunter),
+        ),
+    ]);
+    let talk = TalkSetting {
+        max_count: MaxCount {
+            per_agent: i64::from(spec.config.talk_rounds),
+            per_day: i64::from(spec.config.talk_rounds),
+        },
+        max_length: MaxLength {
+            count_in_word: false,
+            count_spaces: true,
+            per_talk: spec.config.max_talk_chars as i64,
+        },
+        max_skip: 0,
+    };
+    Setting {
+        agent_count: spec.player_count,
+        vote_visibility: spec.config.public_votes,
+        whisper: talk.clone(),
+        talk,
+        vote: VoteSetting {
+            max_count: 1,
+            allow_self_vote: false,
+        },
+        attack_vote: AttackVoteSetting {
+            max_count: 1,
+            allow_self_vote: false,
+            allow_no_target: false,
+        },
+        timeout: TimeoutSetting {
+            action: ACTION_TIMEOUT_MS,
+            response: 120_000,
+        },
+        role_num_map,
+    }
+}
+
+/// Plays a seat: attaches to the game as its agent and translates both ways until the
+/// game is over or the agent leaves.
+async fn play(mut socket: WebSocket, state: AppState, name: String, seated: Seated) {
+    let Seated {
+        game,
+        seat,
+        ids,
+        setting,
+    } = seated;
+    let player_id = ids[seat].clone();
+    let admission = Admission {
+        client_type: ClientType::Agent,
+        lobby: false,
+        credential: Credential::Seat {
+            game: game.id.clone(),
+            seat,
+        },
+        traffic: Some(game.traffic.clone()),
+        relayed: false,
+    };
+    let Ok((entry, mut frames, _)) = state.manager.connect(&player_id, admission) else {
+        return;
+    };
+    let attach = GameCommand::Attach {
+        entry: entry.clone(),
+        member: Member::Seat(seat),
+        last_seq: None,
+    };
+    if game.commands.send(attach).await.is_err() {
+        state.manager.disconnect(&entry, "game gone");
+        return;
+    }
+    info!(name = %name, player_id = %player_id, "AIWolf agent seated");
+    let mut view = SeatView::new(game.id.to_string(), seat, ids, setting);
+    let mut asked: Option<Asked> = None;
+    let why = loop {
+        tokio::select! {
+            frame = frames.recv() => {
+                let Some(Message::Text(text)) = frame else {
+                    if frame.is_none() { break "game ended the connection"; }
+                    continue;
+                };
+                let Ok(frame) = serde_json::from_str::<ServerFrame>(text.as_str()) else {
+                    continue;
+                };
+                let over = matches!(frame.message, werewolf_schemas::ServerMessage::GameOver(_));
+                let (packets, ask) = view.on_frame(&frame.message);
+                for p in &packets {
+                    if send(&mut socket, p).await.is_err() {
+                        break;
+                    }
+                }
+                if ask.is_some() {
+                    asked = ask;
+                }
+                if over {
+                    let _ = socket.send(Message::Close(None)).await;
+                    break "game over";
+                }
+            }
+            text = next_text(&mut socket) => {
+                let Some(text) = text else { break "agent left" };
+                let Some(a) = asked.take() else {
+                    debug!(text = %text, "AIWolf answer to nothing; ignored");
+                    continue;
+                };
+                if let Some(action) = answer(&view, &a, &text) {
+                    let command = GameCommand::Action {
+                        seat,
+                        entry: entry.clone(),
+                        action,
+                    };
+                    if game.commands.send(command).await.is_err() {
+                        break "game gone";
+                    }
+                }
+            }
+        }
+    };
+    let _ = game
+        .commands
+        .send(GameCommand::Detach {
+            conn_id: entry.conn_id,
+            member: Member::Seat(seat),
+        })
+        .await;
+    state.manager.disconnect(&entry, why);
+    info!(name = %name, reason = why, "AIWolf agent done");
+}
+
+/// The `player_action` an AIWolf answer is.
+fn answer(view: &SeatView, asked: &Asked, text: &str) -> Option<werewolf_schemas::PlayerActionIn> {
+    let text = text.replace('\n', "");
+    let frame = if asked.action == ActionKind::Talk {
+        let said = match text.trim() {
+            "" | "Skip" | "Over" | "ForceSkip" => None,
+            t => Some(match asked.max_chars {
+                Some(max) => t.chars().take(max).collect::<String>(),
+                None => t.to_owned(),
+            }),
+        };
+        serde_json::json!({"message_type": "player_action", "request_id": asked.request_id,
+                           "action": "talk", "text": said})
+    } else {
+        // A name the hub would refuse (not a candidate: a fellow werewolf, a dead player, an
+        // unknown name) is a vote that does not count, as on AIWolf's server: abstain.
+        let target = view
+            .player_of(&text)
+            .filter(|id| asked.candidates.contains(id));
+        serde_json::json!({"message_type": "player_action", "request_id": asked.request_id,
+                           "action": asked.action, "target": target})
+    };
+    match werewolf_schemas::parse_client_frame(&frame.to_string()) {
+        Ok(f) => match f.message {
+            ClientMessage::PlayerAction(a) => Some(a),
+            _ => None,
+        },
+        Err(e) => {
+            debug!(error = %e, "AIWolf answer not translatable");
+            None
+        }
+    }
+}
+
+/// Sends one packet as a text frame.
+async fn send(socket: &mut WebSocket, packet: &Packet) -> Result<(), axum::Error> {
+    let text = serde_json::to_string(packet).unwrap_or_default();
+    socket.send(Message::Text(text.into())).await
+}
+
+/// The next text (or binary, as UTF-8) message; `None` when the socket ends.
+async fn next_text(socket: &mut WebSocket) -> Option<String> {
+    loop {
+        match socket.next().await? {
+            Ok(Message::Text(t)) => return Some(t.as_str().to_owned()),
+            Ok(Message::Binary(b)) => return Some(String::from_utf8_lossy(&b).into_owned()),
+            Ok(Message::Close(_)) | Err(_) => return None,
+            Ok(_) => {}
+        }
+    }
+}
+
+/// Resolves when the socket ends (messages meanwhile are dropped).
+async fn wait_closed(socket: &mut WebSocket) {
+    while next_text(socket).await.is_some() {}
+}

@@ -1,0 +1,80 @@
+"""Agents built on aiwolf-nlp-common's own Client and packet classes (its parsing raises on an
+unknown request, a missing map or a malformed setting) self-match on the hub's AIWolf endpoint
+and play to FINISH. Prints one JSON line per agent; exits non-zero if any agent fails.
+
+usage: self_match.py WS_URL TEAM COUNT SEED
+"""
+
+import json
+import random
+import sys
+import threading
+
+from aiwolf_nlp_common.client import Client
+from aiwolf_nlp_common.packet import Request, Role
+
+url, team, count, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+results = [None] * count
+
+
+def play(i: int) -> None:
+    name = f"{team}{i + 1}"
+    rng = random.Random(seed * 100 + i)
+    seen = []
+    out = {"name": name, "requests": seen, "errors": []}
+    client = Client(url, None)
+    try:
+        client.connect()
+        talks = 0
+        while True:
+            packet = client.receive()  # aiwolf-nlp-common parses (and validates) every packet
+            req = packet.request
+            seen.append(req.value)
+            info = packet.info
+            if req == Request.NAME:
+                client.send(name)
+            elif req == Request.INITIALIZE:
+                me = info.agent
+                out["agent"] = me
+                out["role"] = info.role_map[me].value
+                out["init_role_map"] = {k: v.value for k, v in info.role_map.items()}
+                out["agent_count"] = packet.setting.agent_count
+                out["role_num_map"] = {k.value: v for k, v in packet.setting.role_num_map.items()}
+            elif req == Request.TALK:
+                talks += 1
+                client.send(f"{name} talks, turn {talks}" if talks % 3 else "Over")
+            elif req in (Request.VOTE, Request.DIVINE, Request.GUARD, Request.ATTACK):
+                alive = [a for a, s in info.status_map.items() if s.value == "ALIVE" and a != info.agent]
+                client.send(rng.choice(alive))
+                if req == Request.DIVINE:
+                    out.setdefault("divines", 0)
+                    out["divines"] += 1
+            elif req == Request.DAILY_INITIALIZE:
+                if info.divine_result is not None:
+                    out.setdefault("divine_results", []).append(info.divine_result.result.value)
+                # What this seat may know of roles, every day.
+                out.setdefault("role_maps", []).append({k: v.value for k, v in info.role_map.items()})
+            elif req == Request.FINISH:
+                out["finish_role_map"] = {k: v.value for k, v in info.role_map.items()}
+                break
+    except Exception as e:  # noqa: BLE001 - reported to the test
+        out["errors"].append(repr(e))
+    finally:
+        try:
+            client.close()
+        except Exception:  # noqa: BLE001
+            pass
+    results[i] = out
+
+
+threads = [threading.Thread(target=play, args=(i,)) for i in range(count)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join(timeout=300)
+ok = True
+for r in results:
+    print(json.dumps(r))
+    if r is None or r["errors"] or "finish_role_map" not in r:
+        ok = False
+sys.exit(0 if ok else 1)
