@@ -18,6 +18,10 @@ pub struct SimulateArgs {
     /// Seed of the whole run; game `i` derives its own seeds from (seed, i).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Whether the werewolves attack on the first night (`false`: AIWolf's rule, only the
+    /// seer acts on the first night).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub first_night_attack: bool,
 }
 
 /// A finite float as a JSON number (rounded to `decimals`), `null` otherwise.
@@ -31,7 +35,13 @@ fn number(x: f64, decimals: i32) -> Value {
 /// An unknown preset → the reason on stderr and exit code 2.
 pub fn run(args: &SimulateArgs) -> ExitCode {
     let started = Instant::now();
-    let summary = match werewolf_engine::simulate(&args.preset, args.games, args.seed) {
+    let run = werewolf_engine::GameConfig::preset(&args.preset).and_then(|mut config| {
+        config.first_night_attack = args.first_night_attack;
+        let mut summary = werewolf_engine::simulate_config(&config, args.games, args.seed)?;
+        summary.preset = args.preset.clone();
+        Ok(summary)
+    });
+    let summary = match run {
         Ok(s) => s,
         Err(e) => {
             eprintln!("werewolf-hub simulate: {e}");

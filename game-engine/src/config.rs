@@ -362,6 +362,9 @@ pub struct GameConfig {
     pub timeouts_ms: Timeouts,
     /// Whether the doctor may protect the same player two nights running (default false).
     pub doctor_same_target_twice: bool,
+    /// Whether the werewolves attack (and the doctor protects) on the first night (default
+    /// true). AIWolf's rule is `false`: on the first night only the seer acts, nobody dies.
+    pub first_night_attack: bool,
     /// What a tied day vote does (default: one revote, then no execution).
     pub tie_policy: TiePolicy,
     /// The game ends as a [`crate::Winner::Draw`] if no side has won by the end of this day
@@ -387,6 +390,7 @@ impl GameConfig {
             public_votes: true,
             timeouts_ms: Timeouts::default(),
             doctor_same_target_twice: false,
+            first_night_attack: true,
             tie_policy: TiePolicy::default(),
             max_days: 50,
         }

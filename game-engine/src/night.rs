@@ -51,6 +51,8 @@ impl Game {
                 deaths: Vec::new(),
             },
         );
+        // AIWolf's first night: the seer divines, nobody attacks, nobody needs protecting.
+        let quiet = self.day == 1 && !self.config.first_night_attack;
         let living: Vec<Seat> = self.living().collect();
         let prey: Vec<Seat> = living
             .iter()
@@ -59,6 +61,7 @@ impl Game {
             .collect();
         for &seat in &living {
             match self.role(seat) {
+                Role::Werewolf | Role::Doctor if quiet => {}
                 Role::Werewolf => self.issue(out, seat, ActionKind::Attack, prey.clone()),
                 Role::Seer => {
                     let candidates = self.living_except(seat);
@@ -77,7 +80,7 @@ impl Game {
                 _ => {}
             }
         }
-        if !self.has_pending(ActionKind::Attack) {
+        if !quiet && !self.has_pending(ActionKind::Attack) {
             self.decide_attack(out);
         }
         self.maybe_end_night(out);

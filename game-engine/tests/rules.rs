@@ -1561,3 +1561,47 @@ fn an_aborted_game_cancels_every_request_and_reveals_the_roles() {
     assert_eq!(t.game.winner(), Some(Winner::Aborted));
     assert_eq!(t.game.abort().unwrap_err(), ActionError::GameOver);
 }
+
+#[test]
+fn without_a_first_night_attack_only_the_seer_acts_and_nobody_dies() {
+    let mut config = GameConfig::preset("aiwolf13").unwrap().with_seed(3);
+    config.talk_rounds = 0;
+    config.first_night_attack = false;
+    let mut t = Table::new(config);
+    let wolves = t.seats(Role::Werewolf);
+    let doctor = t.seat(Role::Doctor);
+    let seer = t.seat(Role::Seer);
+    for &w in &wolves {
+        assert!(
+            t.try_request(w, ActionKind::Attack).is_none(),
+            "no attack on night 1"
+        );
+    }
+    assert!(
+        t.try_request(doctor, ActionKind::Protect).is_none(),
+        "nothing to protect"
+    );
+    let target = t.other(&[seer]);
+    t.act(seer, Action::Divine(target));
+    assert_eq!(
+        t.game.phase(),
+        Phase::Vote,
+        "the night ended with the divination"
+    );
+    assert_eq!(t.game.living().count(), 13, "nobody died on night 1");
+    assert!(
+        !t.kinds()
+            .iter()
+            .any(|k| matches!(k, EventKind::AttackTarget { .. }))
+    );
+    // Day 1's vote, then night 2 is a full night: the pack is asked.
+    let villager = t.seat(Role::Villager);
+    t.vote(|v| Some(if v == villager { seer } else { villager }));
+    assert_eq!(t.game.phase(), Phase::Night);
+    for &w in &wolves {
+        assert!(
+            t.try_request(w, ActionKind::Attack).is_some(),
+            "the pack attacks on night 2"
+        );
+    }
+}

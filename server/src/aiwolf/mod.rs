@@ -196,6 +196,8 @@ async fn start_game(state: AppState, agents: Vec<Waiting>) {
         "players": names,
         "action_timeout_ms": ACTION_TIMEOUT_MS,
         "talk_rounds": TALK_TURNS,
+        // AIWolf's first night: only the seer acts.
+        "first_night_attack": false,
     });
     let spec = serde_json::from_value::<crate::games::spec::CreateGame>(body)
         .map_err(|e| e.to_string())

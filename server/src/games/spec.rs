@@ -30,6 +30,9 @@ pub struct CreateGame {
     pub observer_delay_ms: Option<u64>,
     /// Whether day votes are shown as they are cast (default true).
     pub public_votes: Option<bool>,
+    /// Whether the werewolves attack (and the doctor protects) on the first night (default
+    /// true); `false` is AIWolf's rule: only the seer acts on the first night.
+    pub first_night_attack: Option<bool>,
     /// Start as soon as every seat's agent is connected (default true); otherwise only
     /// `POST /games/{id}/start` starts it.
     pub auto_start: Option<bool>,
@@ -180,6 +183,9 @@ impl CreateGame {
         };
         if let Some(v) = self.public_votes {
             config.public_votes = v;
+        }
+        if let Some(v) = self.first_night_attack {
+            config.first_night_attack = v;
         }
         let player_count = config.player_count();
         config.validate(player_count).map_err(|e| e.to_string())?;
