@@ -15,6 +15,8 @@
 //!   `DIVINE`, `GUARD`, `ATTACK`, `FINISH`) and turns the raw-text answers (`Agent[NN]`, talk
 //!   text, `Skip`/`Over`) into `player_action`s. An unknown name abstains.
 //!
+//! The protocol as read from AIWolf's server and library: `docs/aiwolf-protocol-notes.md`.
+//!
 //! Not yet (the rest of the AIWolf issue): JWT auth, mixed-team matching, AIWolf seats in
 //! REST-created games, the `NAME` liveness probe after a timeout, `WHISPER` requests, AIWolf's
 //! game/JSON loggers, and AIWolf's rules in the presets (the games follow the hub's rules).

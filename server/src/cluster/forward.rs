@@ -64,26 +64,35 @@ pub enum Placement {
 /// Where a game this node does not have in memory is to be served. A free running game is
 /// taken over now.
 pub async fn place(state: &AppState, cluster: &Cluster, game_id: &str) -> Placement {
-    match cluster.locate(game_id).await {
-        Ok(Location::Remote(url)) => Placement::Remote(url),
-        Ok(Location::Free) => {
-            state.games.adopt(game_id, state.links()).await;
-            Placement::Local
-        }
-        Ok(Location::Here) => {
-            // Claimed here by the orphan scan, still being rebuilt from the log.
-            for _ in 0..100 {
+    let mut adopted = false;
+    loop {
+        match cluster.locate(game_id).await {
+            Ok(Location::Remote(url)) => return Placement::Remote(url),
+            // Free after trying to take it over: nothing to take (unknown, or over).
+            Ok(Location::Free) if adopted => return Placement::Local,
+            Ok(Location::Free) => {
+                state.games.adopt(game_id, state.links()).await;
                 if state.games.get(game_id).is_some() {
                     return Placement::Local;
                 }
-                tokio::time::sleep(Duration::from_millis(20)).await;
+                // Another claim won (this node's orphan scan, or another node): look again.
+                adopted = true;
             }
-            Placement::Moving
-        }
-        Ok(Location::Gone) => Placement::Moving,
-        Err(e) => {
-            tracing::warn!(game_id, error = %e, "cannot tell where the game runs");
-            Placement::Moving
+            Ok(Location::Here) => {
+                // Claimed here (by the orphan scan), still being rebuilt from the log.
+                for _ in 0..100 {
+                    if state.games.get(game_id).is_some() {
+                        return Placement::Local;
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                return Placement::Moving;
+            }
+            Ok(Location::Gone) => return Placement::Moving,
+            Err(e) => {
+                tracing::warn!(game_id, error = %e, "cannot tell where the game runs");
+                return Placement::Moving;
+            }
         }
     }
 }
