@@ -222,4 +222,16 @@ async fn thirteen_agents_get_an_aiwolf13_game() {
             ("VILLAGER", 6),
         ],
     );
+    // The pack whispers before each attack, and hears each other.
+    let wolves: Vec<&Value> = reports.iter().filter(|r| r["role"] == "WEREWOLF").collect();
+    assert!(
+        wolves.iter().any(|w| w["whispers"].as_u64() >= Some(1)),
+        "the pack was asked to whisper: {wolves:?}"
+    );
+    assert!(
+        wolves
+            .iter()
+            .any(|w| w["whispers_heard"].as_u64() >= Some(1)),
+        "the whispers reached the pack in whisper_history: {wolves:?}"
+    );
 }

@@ -31,6 +31,9 @@ def play(i: int) -> None:
             req = packet.request
             seen.append(req.value)
             info = packet.info
+            if packet.whisper_history:
+                out.setdefault("whispers_heard", 0)
+                out["whispers_heard"] += len(packet.whisper_history)
             if req == Request.NAME:
                 client.send(name)
             elif req == Request.INITIALIZE:
@@ -40,6 +43,10 @@ def play(i: int) -> None:
                 out["init_role_map"] = {k: v.value for k, v in info.role_map.items()}
                 out["agent_count"] = packet.setting.agent_count
                 out["role_num_map"] = {k.value: v for k, v in packet.setting.role_num_map.items()}
+            elif req == Request.WHISPER:
+                out.setdefault("whispers", 0)
+                out["whispers"] += 1
+                client.send(f"{name} whispers")
             elif req == Request.TALK:
                 talks += 1
                 client.send(f"{name} talks, turn {talks}" if talks % 3 else "Over")

@@ -12,14 +12,16 @@
 //! - Each agent plays its seat through an adapter ([`view`]) attached to the game's actor
 //!   exactly like a hub agent of that seat: it sees only the seat's stream, folds it into
 //!   AIWolf packets (`INITIALIZE`, `DAILY_INITIALIZE`, `TALK`, `DAILY_FINISH`, `VOTE`,
-//!   `DIVINE`, `GUARD`, `ATTACK`, `FINISH`) and turns the raw-text answers (`Agent[NN]`, talk
-//!   text, `Skip`/`Over`) into `player_action`s. An unknown name abstains.
+//!   `DIVINE`, `GUARD`, `WHISPER`, `ATTACK`, `FINISH`) and turns the raw-text answers
+//!   (`Agent[NN]`, talk text, `Skip`/`Over`) into `player_action`s (a whisper into the pack's
+//!   channel). A name the hub would refuse abstains.
 //!
 //! The protocol as read from AIWolf's server and library: `docs/aiwolf-protocol-notes.md`.
 //!
 //! Not yet (the rest of the AIWolf issue): JWT auth, mixed-team matching, AIWolf seats in
-//! REST-created games, the `NAME` liveness probe after a timeout, `WHISPER` requests, AIWolf's
-//! game/JSON loggers, and AIWolf's rules in the presets (the games follow the hub's rules).
+//! REST-created games, the `NAME` liveness probe after a timeout, AIWolf's whisper rounds and
+//! budgets (here: one `WHISPER` turn per werewolf before each attack), AIWolf's game/JSON
+//! loggers, and AIWolf's other rules in the presets (the first night is AIWolf's).
 
 pub mod packets;
 pub mod view;
@@ -348,6 +350,29 @@ async fn play(mut socket: WebSocket, state: AppState, name: String, seated: Seat
                     debug!(text = %text, "AIWolf answer to nothing; ignored");
                     continue;
                 };
+                if a.whisper {
+                    // Said to the pack (unless passed), then the attack itself is asked.
+                    let said = text.replace('\n', "");
+                    if !matches!(said.trim(), "" | "Skip" | "Over" | "ForceSkip") {
+                        let message = werewolf_schemas::AgentMessageIn {
+                            message_text: said.chars().take(view.max_talk_chars()).collect(),
+                            request_id: None,
+                            channel: Some(werewolf_schemas::Channel::Wolves),
+                            agent_name: None,
+                            phase: None,
+                        };
+                        let say = GameCommand::Say { seat, entry: entry.clone(), message };
+                        if game.commands.send(say).await.is_err() {
+                            break "game gone";
+                        }
+                    }
+                    let attack = view.attack_packet();
+                    if send(&mut socket, &attack).await.is_err() {
+                        break "agent left";
+                    }
+                    asked = Some(Asked { whisper: false, ..a });
+                    continue;
+                }
                 if let Some(action) = answer(&view, &a, &text) {
                     let command = GameCommand::Action {
                         seat,

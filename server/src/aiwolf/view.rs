@@ -20,6 +20,9 @@ pub struct Asked {
     pub max_chars: Option<usize>,
     /// Who may be chosen (player ids).
     pub candidates: Vec<String>,
+    /// The pack's whisper turn before an attack (`WHISPER`): the answer is said to the pack,
+    /// then the `ATTACK` packet ([`SeatView::attack_packet`]) asks the request itself.
+    pub whisper: bool,
 }
 
 /// What the seat knows, in AIWolf's terms.
@@ -291,6 +294,7 @@ impl SeatView {
                 .iter()
                 .map(|c| c.player_id.clone())
                 .collect(),
+            whisper: false,
         };
         let packet = match request.action {
             ActionKind::Talk => {
@@ -307,15 +311,44 @@ impl SeatView {
             ActionKind::Vote => self.packet("VOTE", false),
             ActionKind::Divine => self.packet("DIVINE", false),
             ActionKind::Protect => self.packet("GUARD", false),
-            ActionKind::Attack => {
-                let mut p = self.packet("ATTACK", false);
+            // With a fellow werewolf alive, AIWolf's night whisper comes first.
+            ActionKind::Attack if self.living_wolves() >= 2 => {
+                let mut p = self.packet("WHISPER", false);
+                if let Some(info) = p.info.as_mut() {
+                    info.remain_count = Some(0);
+                    info.remain_skip = Some(self.setting.whisper.max_skip);
+                }
                 p.whisper_history = Some(self.take_whispers());
-                p
+                return Some((
+                    p,
+                    Asked {
+                        whisper: true,
+                        ..asked
+                    },
+                ));
             }
+            ActionKind::Attack => self.attack_packet(),
             // Kinds AIWolf has no request for (the hub's witch and hunter): not asked.
             ActionKind::Witch | ActionKind::Shoot => return None,
         };
         Some((packet, asked))
+    }
+
+    /// The `ATTACK` packet, with the whispers since the agent's last packet that had them.
+    pub fn attack_packet(&mut self) -> Packet {
+        let mut p = self.packet("ATTACK", false);
+        p.whisper_history = Some(self.take_whispers());
+        p
+    }
+
+    /// The longest talk or whisper the game accepts, in chars.
+    pub fn max_talk_chars(&self) -> usize {
+        usize::try_from(self.setting.talk.max_length.per_talk).unwrap_or(usize::MAX)
+    }
+
+    /// Living werewolves this seat knows of.
+    fn living_wolves(&self) -> usize {
+        self.wolves.iter().filter(|&&w| self.alive[w]).count()
     }
 
     fn take_talks(&mut self) -> Vec<Talk> {
