@@ -388,15 +388,26 @@ struct Run {
     stats_after: Value,
 }
 
-async fn play(preset: &'static str, seed: u64, mode: Mode) -> Run {
+/// One audited game; with `redis`, on a hub that is a node of a cluster over that Redis
+/// (its `/stats.cluster`, `/games[].node` and cluster metrics are then audited too).
+async fn play(preset: &'static str, seed: u64, mode: Mode, redis: Option<String>) -> Run {
     // Server pings would move `frames_delivered` at arbitrary times: none during the test
     // (the interval is capped at WS_TIMEOUT / 2 = 150 s).
-    let hub = hub_with(&[
+    let mut vars = vec![
         ("WS_RATE_PER_SEC", "1000"),
         ("WS_RATE_BURST", "1000"),
         ("WS_PING_INTERVAL", "3600"),
-    ])
-    .await;
+    ];
+    // A cluster of its own per game (its own key prefix): hub-wide figures belong to one game.
+    let prefix = format!("leak-{preset}-{seed}-{mode:?}");
+    if let Some(url) = redis.as_deref() {
+        vars.extend([
+            ("HUB_REDIS_URL", url),
+            ("HUB_REDIS_PREFIX", prefix.as_str()),
+            ("HUB_STORE", "sqlite"),
+        ]);
+    }
+    let hub = hub_with(&vars).await;
     let base = format!("http://{}", hub.addr());
     let c = Hub::new(&base).expect("valid hub URL");
     let n = seats_of(preset);
@@ -1100,7 +1111,6 @@ fn premises(run: &Run, mode: Mode) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_public_surface_depends_on_a_hidden_role() {
-    let began = std::time::Instant::now();
     let mut plan = Vec::new();
     // Interleaved so that the games shown in full cover both presets and both modes.
     for seed in [1u64, 2, 3] {
@@ -1110,11 +1120,33 @@ async fn no_public_surface_depends_on_a_hidden_role() {
             }
         }
     }
+    audit_games(plan, None).await;
+}
+
+/// The same audit on hubs that are cluster nodes over a real Redis: the cluster's public
+/// additions (`/stats.cluster` node records and totals, `/games[].node`,
+/// `werewolf_relayed_connections`, `werewolf_cluster_nodes`) must not move either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_public_surface_depends_on_a_hidden_role_in_a_cluster() {
+    let dir = common::process::TempDir::new("leak-cluster");
+    let redis = common::process::RedisProc::start(dir.path());
+    let plan = vec![
+        ("classic9", 4, Mode::Answering),
+        ("arena8", 4, Mode::TimingOut),
+    ];
+    audit_games(plan, Some(redis.url())).await;
+}
+
+/// Plays every game of `plan` at once (each on a hub of its own; with `redis`, hubs that are
+/// cluster nodes over it) and audits them; panics with the findings.
+async fn audit_games(plan: Vec<(&'static str, u64, Mode)>, redis: Option<String>) {
+    let began = std::time::Instant::now();
     let tasks: Vec<_> = plan
         .iter()
         .map(|&(preset, seed, mode)| {
+            let redis = redis.clone();
             tokio::spawn(async move {
-                tokio::time::timeout(GAME_BUDGET, play(preset, seed, mode))
+                tokio::time::timeout(GAME_BUDGET, play(preset, seed, mode, redis))
                     .await
                     .unwrap_or_else(|_| panic!("{preset} seed {seed} ({mode:?}) ended in time"))
             })

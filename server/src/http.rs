@@ -245,7 +245,15 @@ async fn stats(State(state): State<AppState>) -> Json<StatsAnswer> {
         stats
             .clients
             .sort_by(|a, b| a.connected_at.total_cmp(&b.connected_at));
-        let nodes = cluster.nodes();
+        // This node's record as of now (the others' as of their last beat).
+        let mine = cluster.record(&state.manager, state.games.len());
+        let mut nodes: Vec<crate::cluster::NodeRecord> = cluster
+            .nodes()
+            .iter()
+            .filter(|n| n.node_id != mine.node_id)
+            .cloned()
+            .collect();
+        nodes.push(mine);
         let mut by_type = std::collections::BTreeMap::new();
         for node in nodes.iter() {
             for (t, n) in &node.by_type {
@@ -257,7 +265,7 @@ async fn stats(State(state): State<AppState>) -> Json<StatsAnswer> {
             total_clients: nodes.iter().map(|n| n.clients).sum(),
             games: nodes.iter().map(|n| n.games).sum(),
             by_type,
-            nodes: nodes.to_vec(),
+            nodes,
         }
     });
     Json(StatsAnswer {

@@ -291,7 +291,7 @@ impl Cluster {
 
     /// This node's own record, from its connections: relays from peers are the peers'
     /// clients, relays to peers are ours.
-    fn record(&self, manager: &ConnectionManager, games: usize) -> NodeRecord {
+    pub fn record(&self, manager: &ConnectionManager, games: usize) -> NodeRecord {
         let stats = manager.stats();
         let mut by_type: BTreeMap<String, usize> = stats
             .by_type
