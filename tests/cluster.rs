@@ -296,7 +296,8 @@ fn assert_gap_free(label: &str, got: &Received) {
 }
 
 /// The full view's frames as a game, without wall-clock facts and connection facts
-/// (`presence`: who was connected when differs with every run), each day-part's frames
+/// (`presence` frames and the players' `connected` in `game_state`: who was connected when
+/// differs with every run), each day-part's frames
 /// sorted (answers given at once reach the engine in network order, in any run).
 fn canonical(frames: &[Value], gid: &str) -> Vec<Vec<String>> {
     let mut parts: Vec<Vec<String>> = vec![Vec::new()];
@@ -309,6 +310,12 @@ fn canonical(frames: &[Value], gid: &str) -> Vec<Vec<String>> {
         if let Some(m) = v.as_object_mut() {
             for key in ["timestamp", "deadline", "seq", "game_id"] {
                 m.remove(key);
+            }
+            // Who was connected at that moment is a connection fact too.
+            if let Some(players) = m.get_mut("players").and_then(Value::as_array_mut) {
+                for p in players.iter_mut().filter_map(Value::as_object_mut) {
+                    p.remove("connected");
+                }
             }
         }
         let text = v.to_string().replace(gid, "G");
