@@ -24,6 +24,8 @@ pub struct RandomBots {
     rng: GameRng,
     /// One in `timeout_one_in` requests is left to expire (0 = never).
     timeout_one_in: u32,
+    /// One in `abstain_one_in` day votes is an abstention (0 = never).
+    abstain_one_in: u32,
 }
 
 impl RandomBots {
@@ -33,7 +35,15 @@ impl RandomBots {
         Self {
             rng: GameRng::new(seed),
             timeout_one_in: 50,
+            abstain_one_in: 10,
         }
+    }
+
+    /// The same bots abstaining from one day vote in `one_in` (0 = always vote; default 10).
+    #[must_use]
+    pub fn with_abstentions(mut self, one_in: u32) -> Self {
+        self.abstain_one_in = one_in;
+        self
     }
 
     /// The same bots letting one request in `one_in` time out (0 = never).
@@ -71,7 +81,7 @@ impl RandomBots {
                 }
             }
             ActionKind::Vote => {
-                if rng.chance(1, 10) {
+                if self.abstain_one_in != 0 && rng.chance(1, self.abstain_one_in) {
                     Action::Vote(None)
                 } else {
                     Action::Vote(pick(rng))

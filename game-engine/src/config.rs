@@ -342,7 +342,21 @@ impl TiePolicy {
     }
 }
 
-/// Everything that parameterises one game. Missing fields deserialize to their defaults.
+/// In which order the living players speak in a discussion round.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TalkOrder {
+    /// Seat order, starting one seat later each day so the first speaker changes. (Default.)
+    #[default]
+    Rotating,
+    /// Shuffled by the seeded RNG at the start of each discussion, then the same order for
+    /// every round of that day (AIWolf's rule).
+    Random,
+}
+
+/// Everything that parameterises one game. Missing fields deserialize to the hub's defaults
+/// ([`GameConfig::hub_rules`]), so a config stored before a switch existed replays as it was
+/// played.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct GameConfig {
@@ -370,18 +384,67 @@ pub struct GameConfig {
     /// The game ends as a [`crate::Winner::Draw`] if no side has won by the end of this day
     /// (default 50; at least 1). Bounds every game's length.
     pub max_days: u32,
+    /// Whether the game opens with a day-0 discussion (talk only, no vote) before the first
+    /// night (default false: the game opens with night 1). AIWolf's day 0.
+    pub opening_talk: bool,
+    /// Who speaks first in each discussion round (default [`TalkOrder::Rotating`]).
+    pub talk_order: TalkOrder,
+    /// How many passes in a row a player may make in a discussion before a pass means it is
+    /// done talking for the day (AIWolf's `max_skip`: with 0, every pass is AIWolf's `Over`).
+    /// A spoken talk restores the allowance; a timed-out turn is a pass that costs nothing
+    /// (AIWolf's `ForceSkip`). The discussion ends early once every living player is done.
+    /// Default `None`: a pass only skips that turn.
+    pub skip_limit: Option<u8>,
+    /// Whether a day voter may vote for itself (default false; AIWolf allows it).
+    pub self_vote: bool,
+    /// Whether the doctor (AIWolf's bodyguard) may protect itself (default true; AIWolf
+    /// forbids it).
+    pub doctor_self_protect: bool,
 }
 
 impl Default for GameConfig {
     fn default() -> Self {
-        Self::new(RoleSetup::Preset(Preset::Arena8))
+        Self::hub_rules(RoleSetup::Preset(Preset::Arena8))
     }
 }
 
 impl GameConfig {
-    /// A config with the default settings for these roles (seed 0).
+    /// A config with the default rules for these roles (seed 0): AIWolf's rules for the
+    /// `aiwolf5` / `aiwolf13` presets ([`GameConfig::aiwolf_rules`]), the hub's own
+    /// ([`GameConfig::hub_rules`]) for the others.
     #[must_use]
     pub fn new(roles: RoleSetup) -> Self {
+        match roles {
+            RoleSetup::Preset(Preset::Aiwolf5 | Preset::Aiwolf13) => Self::aiwolf_rules(roles),
+            _ => Self::hub_rules(roles),
+        }
+    }
+
+    /// These roles under the rules of AIWolf's NLP server (`aiwolfdial/aiwolf-nlp-server`,
+    /// `config/default_5.yml` / `default_13.yml` and `logic/*.go`): a day-0 talk, no attack
+    /// on the first night, four talk turns per agent in an order shuffled each day, a pass
+    /// ends the agent's talk for the day, one vote round with self-votes allowed and ties
+    /// broken at random, a bodyguard that may not guard itself but may guard the same player
+    /// every night. The table in the crate's README maps each of their rules.
+    #[must_use]
+    pub fn aiwolf_rules(roles: RoleSetup) -> Self {
+        Self {
+            talk_rounds: 4,
+            first_night_attack: false,
+            tie_policy: TiePolicy::Random,
+            doctor_same_target_twice: true,
+            opening_talk: true,
+            talk_order: TalkOrder::Random,
+            skip_limit: Some(0),
+            self_vote: true,
+            doctor_self_protect: false,
+            ..Self::hub_rules(roles)
+        }
+    }
+
+    /// These roles under the hub's own rules (seed 0): the defaults of every switch.
+    #[must_use]
+    pub fn hub_rules(roles: RoleSetup) -> Self {
         Self {
             seed: 0,
             roles,
@@ -393,6 +456,11 @@ impl GameConfig {
             first_night_attack: true,
             tie_policy: TiePolicy::default(),
             max_days: 50,
+            opening_talk: false,
+            talk_order: TalkOrder::Rotating,
+            skip_limit: None,
+            self_vote: false,
+            doctor_self_protect: true,
         }
     }
 

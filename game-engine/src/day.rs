@@ -2,7 +2,11 @@
 //!
 //! Discussion: `talk_rounds` rounds; in each, every living player in turn gets one `talk`
 //! request (one request pending at a time). The turn order is the living seats in seat order,
-//! rotated to start at index `(day - 1) % living` so the first speaker changes every day.
+//! rotated to start at index `(day - 1) % living` so the first speaker changes every day, or
+//! (with [`crate::TalkOrder::Random`]) shuffled once per day. With a
+//! [`crate::GameConfig::skip_limit`], a player that passes beyond its allowance is done for
+//! the day and gets no more turns; the discussion ends when every living player is done. With
+//! [`crate::GameConfig::opening_talk`], day 0 is a discussion without a vote.
 //!
 //! Vote: every living player gets a `vote` request at once (candidates: every other living
 //! player). The plurality is executed. A tie follows [`crate::TiePolicy`] (default: one revote
@@ -11,7 +15,8 @@
 
 use crate::game::{After, Game, Stage};
 use crate::{
-    ActionKind, Audience, DeathCause, EventKind, Outputs, Phase, Role, Seat, VoteCount, VoteOutcome,
+    ActionKind, Audience, DeathCause, EventKind, Outputs, Phase, Role, Seat, TalkOrder, VoteCount,
+    VoteOutcome,
 };
 
 /// Counts `votes` (`None` = abstention) among `players` seats: the tally sorted by seat (only
@@ -56,31 +61,86 @@ impl Game {
         );
         let mut order: Vec<Seat> = self.living().collect();
         if self.config.talk_rounds == 0 || order.is_empty() {
-            self.start_vote(None, out);
+            self.end_discussion(out);
             return;
         }
-        let start = (self.day.saturating_sub(1) as usize) % order.len();
-        order.rotate_left(start);
+        match self.config.talk_order {
+            TalkOrder::Rotating => {
+                let start = (self.day.saturating_sub(1) as usize) % order.len();
+                order.rotate_left(start);
+            }
+            TalkOrder::Random => self.rng.shuffle(&mut order),
+        }
         let first = order[0];
+        let passes = vec![self.config.skip_limit.unwrap_or(0); order.len()];
+        let done = vec![false; order.len()];
         self.stage = Stage::Discussion {
             order,
             round: 1,
             next: 0,
+            passes,
+            done,
         };
         self.issue(out, first, ActionKind::Talk, Vec::new());
     }
 
-    pub(crate) fn on_talk(&mut self, seat: Seat, text: Option<String>, out: &mut Outputs) {
-        let Stage::Discussion { order, round, next } = &mut self.stage else {
+    /// The discussion is over: the vote, or after day 0's talk the first night.
+    fn end_discussion(&mut self, out: &mut Outputs) {
+        if self.day == 0 {
+            self.start_night(out);
+        } else {
+            self.start_vote(None, out);
+        }
+    }
+
+    pub(crate) fn on_talk(
+        &mut self,
+        seat: Seat,
+        text: Option<String>,
+        timed_out: bool,
+        out: &mut Outputs,
+    ) {
+        let limit = self.config.skip_limit;
+        let rounds = self.config.talk_rounds;
+        let Stage::Discussion {
+            order,
+            round,
+            next,
+            passes,
+            done,
+        } = &mut self.stage
+        else {
             return;
         };
         let said_round = *round;
-        *next += 1;
-        if *next == order.len() {
-            *next = 0;
-            *round += 1;
+        let me = *next;
+        match (&text, limit) {
+            (Some(_), Some(limit)) => passes[me] = limit,
+            (None, Some(_)) if !timed_out => match passes[me].checked_sub(1) {
+                Some(left) => passes[me] = left,
+                None => done[me] = true,
+            },
+            _ => {}
         }
-        let following = (*round <= self.config.talk_rounds).then(|| order[*next]);
+        // The next speaker: the first one after `me` not done, within the rounds.
+        let mut following = None;
+        let (mut r, mut n) = (*round, me);
+        for _ in 0..order.len() {
+            n += 1;
+            if n == order.len() {
+                n = 0;
+                r += 1;
+            }
+            if r > rounds {
+                break;
+            }
+            if !done[n] {
+                following = Some(order[n]);
+                break;
+            }
+        }
+        *round = r;
+        *next = n;
         let kind = match text {
             Some(text) => EventKind::Talk {
                 seat,
@@ -95,7 +155,7 @@ impl Game {
         self.emit(out, Audience::Everyone, kind);
         match following {
             Some(speaker) => self.issue(out, speaker, ActionKind::Talk, Vec::new()),
-            None => self.start_vote(None, out),
+            None => self.end_discussion(out),
         }
     }
 
@@ -118,11 +178,14 @@ impl Game {
             ballots: Vec::new(),
         };
         let voters: Vec<Seat> = self.living().collect();
+        let own = self.config.self_vote;
         for &voter in &voters {
-            let candidates = match &tied {
-                Some(tied) => tied.iter().copied().filter(|&s| s != voter).collect(),
-                None => voters.iter().copied().filter(|&s| s != voter).collect(),
-            };
+            let pool = tied.as_ref().unwrap_or(&voters);
+            let candidates = pool
+                .iter()
+                .copied()
+                .filter(|&s| own || s != voter)
+                .collect();
             self.issue(out, voter, ActionKind::Vote, candidates);
         }
         if !self.has_pending(ActionKind::Vote) {

@@ -42,10 +42,14 @@ pub(crate) enum Stage {
     /// Awaiting the night's requests (see [`NightState`]).
     Night,
     /// Round-robin talk: `order[next]` is asked to talk in round `round` (1-based).
+    /// `passes[i]` is how many passes `order[i]` may still make before a pass ends its talk
+    /// (unused without [`GameConfig::skip_limit`]); `done[i]`: `order[i]` talks no more today.
     Discussion {
         order: Vec<Seat>,
         round: u8,
         next: usize,
+        passes: Vec<u8>,
+        done: Vec<bool>,
     },
     /// Awaiting votes; `ballots` holds the ones cast so far.
     Vote {
@@ -83,10 +87,12 @@ pub struct Game {
 
 impl Game {
     /// Creates a game of `player_count` players: validates the config, deals the roles with the
-    /// seeded RNG and starts night 1.
+    /// seeded RNG and starts night 1 (or, with [`GameConfig::opening_talk`], the day-0
+    /// discussion).
     ///
     /// Returns the game and its first outputs: `game_started` (everyone), one `role_assigned`
-    /// per player (to that player), `phase_changed` to night 1, and the night's requests.
+    /// per player (to that player), `phase_changed` to night 1 (or day 0's discussion), and
+    /// the first requests.
     pub fn new(config: GameConfig, player_count: usize) -> Result<(Game, Outputs), SetupError> {
         let counts = config.validate(player_count)?;
         let mut rng = GameRng::new(config.seed);
@@ -148,7 +154,11 @@ impl Game {
                 },
             );
         }
-        game.start_night(&mut out);
+        if game.config.opening_talk {
+            game.start_discussion(&mut out);
+        } else {
+            game.start_night(&mut out);
+        }
         Ok((game, out))
     }
 
@@ -186,7 +196,7 @@ impl Game {
                 action: action.clone(),
             },
         );
-        self.apply(&request, action, &mut out);
+        self.apply(&request, action, false, &mut out);
         Ok(out)
     }
 
@@ -233,6 +243,7 @@ impl Game {
             .ok_or_else(|| self.closed_or_unknown(request_id))?;
         let request = self.pending.remove(index);
         let applied = crate::action::timeout_default(request.kind);
+        let timed_out = true;
         let mut out = Vec::with_capacity(8);
         out.push(Output::Closed(RequestClosed {
             id: request_id,
@@ -249,7 +260,7 @@ impl Game {
                 applied: applied.clone(),
             },
         );
-        self.apply(&request, applied, &mut out);
+        self.apply(&request, applied, timed_out, &mut out);
         Ok(out)
     }
 
@@ -675,12 +686,12 @@ impl Game {
         }
     }
 
-    /// Applies a validated action (or a timeout default) for `request`, already removed from
-    /// the pending list.
-    fn apply(&mut self, request: &Request, action: Action, out: &mut Outputs) {
+    /// Applies a validated action (or, with `timed_out`, the timeout default) for `request`,
+    /// already removed from the pending list.
+    fn apply(&mut self, request: &Request, action: Action, timed_out: bool, out: &mut Outputs) {
         let seat = request.seat;
         match action {
-            Action::Talk(text) => self.on_talk(seat, text, out),
+            Action::Talk(text) => self.on_talk(seat, text, timed_out, out),
             Action::Vote(target) => self.on_vote(seat, target, out),
             Action::Attack(target) => self.on_attack(seat, Some(target), out),
             Action::NoAttack => self.on_attack(seat, None, out),

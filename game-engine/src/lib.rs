@@ -117,7 +117,8 @@ mod view;
 pub use action::{Action, ActionKind, timeout_default};
 pub use bots::RandomBots;
 pub use config::{
-    GameConfig, MAX_PLAYERS, MIN_PLAYERS, Preset, RoleCounts, RoleSetup, TiePolicy, Timeouts,
+    GameConfig, MAX_PLAYERS, MIN_PLAYERS, Preset, RoleCounts, RoleSetup, TalkOrder, TiePolicy,
+    Timeouts,
 };
 pub use error::{ActionError, Potion, SetupError};
 pub use events::{
@@ -128,7 +129,10 @@ pub use game::Game;
 pub use ids::{RequestId, Seat};
 pub use rng::GameRng;
 pub use roles::{Role, Team, Winner};
-pub use simulate::{GameRecord, LogDigest, SimSummary, play_game, simulate, simulate_config};
+pub use simulate::{
+    BotHabits, GameRecord, LogDigest, SimSummary, play_game, play_game_with, simulate,
+    simulate_config, simulate_with,
+};
 pub use view::{
     DeathRecord, FullPlayer, FullView, PlayerView, PublicPlayer, PublicView, WitchOptions,
 };

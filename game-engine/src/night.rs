@@ -70,10 +70,12 @@ impl Game {
                 Role::Doctor => {
                     let last = self.players[seat.index()].last_protected;
                     let twice = self.config.doctor_same_target_twice;
+                    let own = self.config.doctor_self_protect;
                     let candidates = living
                         .iter()
                         .copied()
                         .filter(|&s| twice || Some(s) != last)
+                        .filter(|&s| own || s != seat)
                         .collect();
                     self.issue(out, seat, ActionKind::Protect, candidates);
                 }

@@ -98,11 +98,19 @@ pub struct GameRecord {
 pub fn play_game(
     config: GameConfig,
     bot_seed: u64,
+    on_output: impl FnMut(&Output),
+) -> Result<(Game, GameRecord), SetupError> {
+    play_game_with(config, RandomBots::new(bot_seed), on_output)
+}
+
+/// [`play_game`] with these bots (e.g. ones that never time out or abstain).
+pub fn play_game_with(
+    config: GameConfig,
+    mut bots: RandomBots,
     mut on_output: impl FnMut(&Output),
 ) -> Result<(Game, GameRecord), SetupError> {
     let players = config.player_count();
     let (mut game, first) = Game::new(config, players)?;
-    let mut bots = RandomBots::new(bot_seed);
     let mut queue: VecDeque<RequestId> = VecDeque::with_capacity(16);
     let mut record = GameRecord {
         winner: None,
@@ -187,6 +195,34 @@ pub fn simulate(preset: &str, games: u64, seed: u64) -> Result<SimSummary, Setup
 
 /// Like [`simulate`] for any config (its `seed` is replaced per game).
 pub fn simulate_config(base: &GameConfig, games: u64, seed: u64) -> Result<SimSummary, SetupError> {
+    simulate_with(base, games, seed, BotHabits::default())
+}
+
+/// How the simulated bots deviate from always answering with a legal choice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BotHabits {
+    /// One request in this many is left to time out (0 = never; default 50).
+    pub timeout_one_in: u32,
+    /// One day vote in this many is an abstention (0 = never; default 10).
+    pub abstain_one_in: u32,
+}
+
+impl Default for BotHabits {
+    fn default() -> Self {
+        Self {
+            timeout_one_in: 50,
+            abstain_one_in: 10,
+        }
+    }
+}
+
+/// Like [`simulate_config`] with bots of these habits.
+pub fn simulate_with(
+    base: &GameConfig,
+    games: u64,
+    seed: u64,
+    habits: BotHabits,
+) -> Result<SimSummary, SetupError> {
     base.validate(base.player_count())?;
     let mut digest = LogDigest::new();
     let mut summary = SimSummary {
@@ -206,7 +242,10 @@ pub fn simulate_config(base: &GameConfig, games: u64, seed: u64) -> Result<SimSu
         let game_seed = GameRng::derive(seed, i).next_u64();
         let bot_seed = GameRng::derive(!seed, i).next_u64();
         let config = base.clone().with_seed(game_seed);
-        let (_, record) = play_game(config, bot_seed, |o| digest.update(o))?;
+        let bots = RandomBots::new(bot_seed)
+            .with_timeouts(habits.timeout_one_in)
+            .with_abstentions(habits.abstain_one_in);
+        let (_, record) = play_game_with(config, bots, |o| digest.update(o))?;
         match record.winner {
             Some(Winner::Villagers) => summary.villager_wins += 1,
             Some(Winner::Werewolves) => summary.werewolf_wins += 1,

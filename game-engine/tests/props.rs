@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use werewolf_engine::{
     Action, ActionKind, Audience, EventKind, Game, GameConfig, GameRng, Output, Preset, RandomBots,
-    RequestId, Role, RoleCounts, Seat, TiePolicy, Winner,
+    RequestId, Role, RoleCounts, Seat, TalkOrder, TiePolicy, Winner,
 };
 
 /// Upper bound on inputs per game (far above any real game; hitting it means a stall).
@@ -28,9 +28,18 @@ fn config_strategy() -> impl Strategy<Value = GameConfig> {
         any::<bool>(),
         0u8..4,
         1u32..30,
+        (
+            any::<bool>(),
+            any::<bool>(),
+            0u8..4,
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+        ),
     )
         .prop_map(
-            |(preset, seed, talk_rounds, public_votes, twice, tie, max_days)| {
+            |(preset, seed, talk_rounds, public_votes, twice, tie, max_days, switches)| {
+                let (opening, random_order, skips, self_vote, self_protect, first_night) = switches;
                 let mut config = GameConfig::preset(Preset::ALL[preset].name())
                     .expect("preset")
                     .with_seed(seed);
@@ -39,6 +48,17 @@ fn config_strategy() -> impl Strategy<Value = GameConfig> {
                 config.doctor_same_target_twice = twice;
                 config.tie_policy = tie_policy(tie);
                 config.max_days = max_days;
+                config.opening_talk = opening;
+                config.talk_order = if random_order {
+                    TalkOrder::Random
+                } else {
+                    TalkOrder::Rotating
+                };
+                // 3 → no limit; 0..=2 → that many passes.
+                config.skip_limit = (skips < 3).then_some(skips);
+                config.self_vote = self_vote;
+                config.doctor_self_protect = self_protect;
+                config.first_night_attack = first_night;
                 config
             },
         )
@@ -155,7 +175,8 @@ impl Checker {
         let full = game.full_view();
         let roles: Vec<Role> = full.players.iter().map(|p| p.role).collect();
         prop_assert_eq!(RoleCounts::of(&roles), self.counts, "role counts changed");
-        prop_assert!(game.day() >= 1 && game.day() <= game.config().max_days);
+        let first_day = u32::from(!game.config().opening_talk);
+        prop_assert!(game.day() >= first_day && game.day() <= game.config().max_days);
         for r in game.pending_requests() {
             prop_assert!(game.is_alive(r.seat) || r.kind == ActionKind::Shoot);
         }

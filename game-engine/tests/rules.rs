@@ -6,12 +6,15 @@ use common::{Table, counts, events_of};
 use std::collections::HashSet;
 use werewolf_engine::{
     Action, ActionError, ActionKind, Audience, CloseReason, Death, DeathCause, EventKind, Game,
-    GameConfig, Output, Phase, Potion, Preset, RequestId, Role, RoleCounts, Seat, SetupError, Team,
-    TiePolicy, VoteOutcome, Winner,
+    GameConfig, Output, Phase, Potion, Preset, RequestId, Role, RoleCounts, RoleSetup, Seat,
+    SetupError, Team, TiePolicy, VoteOutcome, Winner,
 };
 
+/// A table of the preset's roles under the hub's own rules (the `aiwolf*` presets' defaults
+/// follow AIWolf; their own tests build those configs explicitly).
 fn preset(name: &str, seed: u64) -> Table {
-    let mut config = GameConfig::preset(name).unwrap().with_seed(seed);
+    let roles = RoleSetup::Preset(Preset::from_name(name).unwrap());
+    let mut config = GameConfig::hub_rules(roles).with_seed(seed);
     config.talk_rounds = 0;
     Table::new(config)
 }

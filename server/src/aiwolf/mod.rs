@@ -50,8 +50,6 @@ use werewolf_schemas::{ActionKind, ClientMessage, ClientType, ServerFrame};
 const NAME_TIMEOUT: Duration = Duration::from_secs(30);
 /// AIWolf's per-action timeout (its `server.timeout.action`).
 const ACTION_TIMEOUT_MS: u64 = 60_000;
-/// AIWolf's talk turns per agent and day (`talk.max_count.per_agent`).
-const TALK_TURNS: u64 = 4;
 
 /// Agents waiting for a game, by team.
 #[derive(Debug, Default)]
@@ -199,9 +197,6 @@ async fn start_game(state: AppState, agents: Vec<Waiting>) {
         "preset": preset,
         "players": names,
         "action_timeout_ms": ACTION_TIMEOUT_MS,
-        "talk_rounds": TALK_TURNS,
-        // AIWolf's first night: only the seer acts.
-        "first_night_attack": false,
     });
     let spec = serde_json::from_value::<crate::games::spec::CreateGame>(body)
         .map_err(|e| e.to_string())
@@ -260,7 +255,12 @@ fn setting_of(spec: &crate::games::spec::GameSpec) -> Setting {
             count_spaces: true,
             per_talk: spec.config.max_talk_chars as i64,
         },
-        max_skip: 0,
+        max_skip: spec.config.skip_limit.map_or(-1, i64::from),
+    };
+    let rounds = if spec.config.tie_policy.revotes() {
+        2
+    } else {
+        1
     };
     Setting {
         agent_count: spec.player_count,
@@ -268,8 +268,8 @@ fn setting_of(spec: &crate::games::spec::GameSpec) -> Setting {
         whisper: talk.clone(),
         talk,
         vote: VoteSetting {
-            max_count: 1,
-            allow_self_vote: false,
+            max_count: rounds,
+            allow_self_vote: spec.config.self_vote,
         },
         attack_vote: AttackVoteSetting {
             max_count: 1,

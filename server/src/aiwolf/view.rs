@@ -210,6 +210,23 @@ impl SeatView {
                     over: false,
                 });
             }
+            ServerMessage::PlayerAction(a) if a.action == ActionKind::Talk => {
+                // A pass: AIWolf's `Over` when a pass ends the agent's talk (max_skip 0),
+                // else its `Skip`.
+                let Some(seat) = self.seat(&a.player_id) else {
+                    return (out, None);
+                };
+                let over = self.setting.talk.max_skip == 0;
+                self.talks.push(Talk {
+                    idx: self.talks.len(),
+                    day: self.day,
+                    turn: 0,
+                    agent: agent_name(seat),
+                    text: if over { "Over" } else { "Skip" }.to_owned(),
+                    skip: !over,
+                    over,
+                });
+            }
             ServerMessage::PlayerAction(a) => {
                 let voter = self.name_of(&a.player_id);
                 let Some(target) = a.target.as_deref().map(|t| self.name_of(t)) else {
@@ -303,7 +320,9 @@ impl SeatView {
                 if let Some(info) = p.info.as_mut() {
                     let left = self.setting.talk.max_count.per_agent - i64::from(self.my_talks);
                     info.remain_count = Some(left.max(0));
-                    info.remain_skip = Some(self.setting.talk.max_skip);
+                    // Without a pass limit (-1, the hub's rule) every turn left may be passed.
+                    let skips = self.setting.talk.max_skip;
+                    info.remain_skip = Some(if skips < 0 { left.max(0) } else { skips });
                 }
                 p.talk_history = Some(self.take_talks());
                 p
@@ -316,7 +335,7 @@ impl SeatView {
                 let mut p = self.packet("WHISPER", false);
                 if let Some(info) = p.info.as_mut() {
                     info.remain_count = Some(0);
-                    info.remain_skip = Some(self.setting.whisper.max_skip);
+                    info.remain_skip = Some(self.setting.whisper.max_skip.max(0));
                 }
                 p.whisper_history = Some(self.take_whispers());
                 return Some((

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
-use werewolf_engine::{GameConfig, RoleCounts, RoleSetup, Timeouts};
+use werewolf_engine::{GameConfig, RoleCounts, RoleSetup, TalkOrder, TiePolicy, Timeouts};
 
 /// Body of `POST /games`. Unknown fields are refused, so a typo is an error, not a default.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
@@ -31,8 +31,31 @@ pub struct CreateGame {
     /// Whether day votes are shown as they are cast (default true).
     pub public_votes: Option<bool>,
     /// Whether the werewolves attack (and the doctor protects) on the first night (default
-    /// true); `false` is AIWolf's rule: only the seer acts on the first night.
+    /// true; `aiwolf*` presets false: AIWolf's rule, only the seer acts on the first night).
     pub first_night_attack: Option<bool>,
+    /// Whether a day-0 discussion (no vote) opens the game before the first night (default
+    /// false; `aiwolf*` presets true: AIWolf's day 0).
+    pub opening_talk: Option<bool>,
+    /// `rotating` (seat order, first speaker moves on each day; default) or `random`
+    /// (shuffled each day by the game's seed; `aiwolf*` presets).
+    pub talk_order: Option<String>,
+    /// Passes in a row a player may make before a pass ends its talk for the day, 0 to
+    /// [`MAX_TALK_ROUNDS`], or -1 for no limit (default -1; `aiwolf*` presets 0: a pass is
+    /// AIWolf's `Over`).
+    pub skip_limit: Option<i64>,
+    /// Whether a day voter may vote for itself (default false; `aiwolf*` presets true).
+    pub self_vote: Option<bool>,
+    /// Whether the doctor (bodyguard) may protect itself (default true; `aiwolf*` false).
+    pub doctor_self_protect: Option<bool>,
+    /// Whether the doctor may protect the same player two nights running (default false;
+    /// `aiwolf*` presets true).
+    pub doctor_same_target_twice: Option<bool>,
+    /// A tied day vote: `revote_then_no_execution` (default), `revote_then_random`,
+    /// `no_execution` or `random` (`aiwolf*` presets: AIWolf's one round, random pick).
+    pub tie_policy: Option<String>,
+    /// The game is a draw if nobody has won by the end of this day, 1 to [`MAX_DAYS`]
+    /// (default 50).
+    pub max_days: Option<u64>,
     /// Start as soon as every seat's agent is connected (default true); otherwise only
     /// `POST /games/{id}/start` starts it.
     pub auto_start: Option<bool>,
@@ -141,6 +164,8 @@ pub const MAX_NAME_CHARS: usize = 64;
 pub const MAX_TIMEOUT_MS: u64 = 86_400_000;
 /// Most talk rounds per day.
 pub const MAX_TALK_ROUNDS: u64 = 10;
+/// Highest day limit.
+pub const MAX_DAYS: u64 = 1000;
 
 /// `Ok(value)` if `lo <= value <= hi`, else the 400 reason naming the field.
 fn in_range(field: &str, value: u64, lo: u64, hi: u64) -> Result<u64, String> {
@@ -186,6 +211,57 @@ impl CreateGame {
         }
         if let Some(v) = self.first_night_attack {
             config.first_night_attack = v;
+        }
+        if let Some(v) = self.opening_talk {
+            config.opening_talk = v;
+        }
+        if let Some(order) = self.talk_order {
+            config.talk_order = match order.as_str() {
+                "rotating" => TalkOrder::Rotating,
+                "random" => TalkOrder::Random,
+                other => {
+                    return Err(format!(
+                        "talk_order must be `rotating` or `random`, got `{other}`"
+                    ));
+                }
+            };
+        }
+        if let Some(n) = self.skip_limit {
+            config.skip_limit = match u64::try_from(n) {
+                Ok(n) => Some(in_range("skip_limit", n, 0, MAX_TALK_ROUNDS)? as u8),
+                Err(_) if n == -1 => None,
+                Err(_) => {
+                    return Err(format!(
+                        "skip_limit must be -1 (no limit) or 0..={MAX_TALK_ROUNDS}, got {n}"
+                    ));
+                }
+            };
+        }
+        if let Some(v) = self.self_vote {
+            config.self_vote = v;
+        }
+        if let Some(v) = self.doctor_self_protect {
+            config.doctor_self_protect = v;
+        }
+        if let Some(v) = self.doctor_same_target_twice {
+            config.doctor_same_target_twice = v;
+        }
+        if let Some(policy) = self.tie_policy {
+            config.tie_policy = match policy.as_str() {
+                "revote_then_no_execution" => TiePolicy::RevoteThenNoExecution,
+                "revote_then_random" => TiePolicy::RevoteThenRandom,
+                "no_execution" => TiePolicy::NoExecution,
+                "random" => TiePolicy::Random,
+                other => {
+                    return Err(format!(
+                        "tie_policy must be `revote_then_no_execution`, `revote_then_random`, \
+                         `no_execution` or `random`, got `{other}`"
+                    ));
+                }
+            };
+        }
+        if let Some(d) = self.max_days {
+            config.max_days = in_range("max_days", d, 1, MAX_DAYS)? as u32;
         }
         let player_count = config.player_count();
         config.validate(player_count).map_err(|e| e.to_string())?;
@@ -317,6 +393,31 @@ mod tests {
     }
 
     #[test]
+    fn the_rule_switches_reach_the_engine_and_the_aiwolf_presets_default_to_aiwolf() {
+        let aiwolf = spec(r#"{"preset":"aiwolf5"}"#).expect("aiwolf5").config;
+        assert!(aiwolf.opening_talk && aiwolf.self_vote && !aiwolf.doctor_self_protect);
+        assert_eq!(
+            (aiwolf.skip_limit, aiwolf.talk_order, aiwolf.tie_policy),
+            (Some(0), TalkOrder::Random, TiePolicy::Random)
+        );
+        let hubs = spec(
+            r#"{"preset":"aiwolf5","opening_talk":false,"talk_order":"rotating","skip_limit":-1,
+                "self_vote":false,"doctor_self_protect":true,"doctor_same_target_twice":false,
+                "tie_policy":"revote_then_no_execution","first_night_attack":true,
+                "talk_rounds":2,"max_days":7}"#,
+        )
+        .expect("the hub's rules on aiwolf5's roles")
+        .config;
+        let mut expected = GameConfig::hub_rules(hubs.roles).with_seed(hubs.seed);
+        expected.max_days = 7;
+        assert_eq!(hubs, expected);
+        let two = spec(r#"{"preset":"arena8","skip_limit":2}"#)
+            .expect("2")
+            .config;
+        assert_eq!(two.skip_limit, Some(2));
+    }
+
+    #[test]
     fn presets_roles_and_errors() {
         assert_eq!(
             spec(r#"{"preset":"arena8"}"#).expect("arena8").player_count,
@@ -346,6 +447,11 @@ mod tests {
                 "action_timeout_ms",
             ),
             (r#"{"preset":"arena8","colour":"red"}"#, "colour"),
+            (r#"{"preset":"arena8","talk_order":"loud"}"#, "talk_order"),
+            (r#"{"preset":"arena8","skip_limit":-2}"#, "skip_limit"),
+            (r#"{"preset":"arena8","skip_limit":11}"#, "skip_limit"),
+            (r#"{"preset":"arena8","tie_policy":"coin"}"#, "tie_policy"),
+            (r#"{"preset":"arena8","max_days":0}"#, "max_days"),
             (
                 r#"{"preset":"arena8","observer_delay_ms":999999999999}"#,
                 "observer_delay_ms",
