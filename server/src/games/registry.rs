@@ -155,6 +155,11 @@ pub struct SeatCredentials {
     pub name: String,
     /// The seat's token.
     pub token: String,
+    /// `aiwolf` for a seat an AIWolf agent plays (it connects to `GET /ws?game_id={game_id}`
+    /// with this token as `Authorization: Bearer` or `&token=`); absent for the hub's
+    /// protocol.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<&'static str>,
 }
 
 /// A seat the hub's built-in bot plays.
@@ -279,6 +284,7 @@ impl GameRegistry {
                         player_id: seat.player_id.clone(),
                         name: name.clone(),
                         token,
+                        protocol: spec.is_aiwolf(i).then_some("aiwolf"),
                     });
                 }
                 seat

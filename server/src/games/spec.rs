@@ -16,8 +16,10 @@ pub struct CreateGame {
     pub roles: Option<BTreeMap<String, u64>>,
     /// RNG seed (random when absent); the same seed and inputs replay the same game.
     pub seed: Option<u64>,
-    /// Seat names, one per player; absent → seats are claimed with `POST /games/{id}/join`.
-    pub players: Option<Vec<String>>,
+    /// Seats, one per player: a name, or `{"name", "protocol": "hub" | "aiwolf"}` (an
+    /// `aiwolf` seat is played by an AIWolf agent through `GET /ws?game_id=…` with the seat's
+    /// token); absent → seats are claimed with `POST /games/{id}/join`.
+    pub players: Option<Vec<PlayerEntry>>,
     /// Deadline of every request, in ms, 1 to [`MAX_TIMEOUT_MS`] (default: the engine's,
     /// 60 s talk / 30 s others).
     pub action_timeout_ms: Option<u64>,
@@ -68,6 +70,47 @@ pub struct CreateGame {
     pub bot_delay_ms: Option<u64>,
 }
 
+/// One seat of `POST /games` `players`.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum PlayerEntry {
+    /// The seat's name; the hub's own protocol.
+    Name(String),
+    /// The seat's name and the protocol its agent speaks.
+    Seat {
+        /// The seat's name.
+        name: String,
+        /// `hub` (default: the hub's protocol, `/ws/{player_id}`) or `aiwolf` (an AIWolf
+        /// agent, `GET /ws?game_id=…`).
+        protocol: Option<String>,
+    },
+}
+
+impl PlayerEntry {
+    /// The seat's name.
+    fn name(&self) -> &str {
+        match self {
+            PlayerEntry::Name(n) | PlayerEntry::Seat { name: n, .. } => n,
+        }
+    }
+
+    /// Whether the seat is for an AIWolf agent, or why the protocol is unknown.
+    fn aiwolf(&self) -> Result<bool, String> {
+        match self {
+            PlayerEntry::Seat {
+                protocol: Some(p), ..
+            } => match p.as_str() {
+                "hub" => Ok(false),
+                "aiwolf" => Ok(true),
+                other => Err(format!(
+                    "players[].protocol must be `hub` or `aiwolf`, got `{other}`"
+                )),
+            },
+            _ => Ok(false),
+        }
+    }
+}
+
 /// A validated game setup.
 #[derive(Debug, Clone)]
 pub struct GameSpec {
@@ -85,6 +128,9 @@ pub struct GameSpec {
     pub bots: Vec<bool>,
     /// How long a bot waits before answering.
     pub bot_delay: Duration,
+    /// `aiwolf[seat]`: whether an AIWolf agent plays the seat through `GET /ws` (length
+    /// `player_count`; never a bot seat).
+    pub aiwolf: Vec<bool>,
 }
 
 impl GameSpec {
@@ -99,7 +145,21 @@ impl GameSpec {
             "auto_start": self.auto_start,
             "bot_seats": self.bot_seats(),
             "bot_delay_ms": self.bot_delay.as_millis() as u64,
+            "aiwolf_seats": self.aiwolf_seats(),
         })
+    }
+
+    /// AIWolf seats by number from 1.
+    pub fn aiwolf_seats(&self) -> Vec<usize> {
+        (0..self.player_count)
+            .filter(|&i| self.is_aiwolf(i))
+            .map(|i| i + 1)
+            .collect()
+    }
+
+    /// Whether an AIWolf agent plays seat index `seat`.
+    pub fn is_aiwolf(&self, seat: usize) -> bool {
+        self.aiwolf.get(seat).copied().unwrap_or(false)
     }
 
     /// Bot seats by number from 1.
@@ -128,14 +188,21 @@ impl GameSpec {
             bot_seats: Vec<usize>,
             #[serde(default)]
             bot_delay_ms: u64,
+            #[serde(default)]
+            aiwolf_seats: Vec<usize>,
         }
         let s: Stored = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
-        let mut bots = vec![false; s.player_count];
-        for n in s.bot_seats {
-            if let Some(b) = n.checked_sub(1).and_then(|i| bots.get_mut(i)) {
-                *b = true;
+        let flags = |numbers: &[usize]| {
+            let mut flags = vec![false; s.player_count];
+            for n in numbers {
+                if let Some(b) = n.checked_sub(1).and_then(|i| flags.get_mut(i)) {
+                    *b = true;
+                }
             }
-        }
+            flags
+        };
+        let bots = flags(&s.bot_seats);
+        let aiwolf = flags(&s.aiwolf_seats);
         Ok(GameSpec {
             config: s.config,
             player_count: s.player_count,
@@ -144,6 +211,7 @@ impl GameSpec {
             auto_start: s.auto_start,
             bots,
             bot_delay: Duration::from_millis(s.bot_delay_ms),
+            aiwolf,
         })
     }
 
@@ -265,29 +333,38 @@ impl CreateGame {
         }
         let player_count = config.player_count();
         config.validate(player_count).map_err(|e| e.to_string())?;
-        if let Some(names) = &self.players {
-            if names.len() != player_count {
+        let mut aiwolf = vec![false; player_count];
+        if let Some(entries) = &self.players {
+            if entries.len() != player_count {
                 return Err(format!(
                     "players lists {} names but the roles seat {player_count}",
-                    names.len()
+                    entries.len()
                 ));
             }
             let mut seen = std::collections::HashSet::new();
-            for n in names {
+            for (i, entry) in entries.iter().enumerate() {
+                let n = entry.name();
                 validate_name(n)?;
-                if !seen.insert(n.as_str()) {
+                if !seen.insert(n) {
                     return Err(format!("duplicate player name `{n}`"));
                 }
+                aiwolf[i] = entry.aiwolf()?;
             }
         }
         let bots = bot_seats(self.bots, self.bot_seats, player_count)?;
+        if let Some(i) = (0..player_count).find(|&i| bots[i] && aiwolf[i]) {
+            return Err(format!(
+                "seat {} is both a bot seat and an AIWolf seat",
+                i + 1
+            ));
+        }
         let bot_delay_ms = match self.bot_delay_ms {
             Some(ms) => in_range("bot_delay_ms", ms, 0, MAX_TIMEOUT_MS)?,
             None => 0,
         };
         // With bots, every seat is named now: the free seats' tokens are in the answer.
         let names = match self.players {
-            Some(names) => Some(names),
+            Some(entries) => Some(entries.iter().map(|e| e.name().to_owned()).collect()),
             None if bots.contains(&true) => Some(
                 bots.iter()
                     .enumerate()
@@ -310,6 +387,7 @@ impl CreateGame {
             auto_start: self.auto_start.unwrap_or(true),
             bots,
             bot_delay: Duration::from_millis(bot_delay_ms),
+            aiwolf,
         })
     }
 }
@@ -418,6 +496,20 @@ mod tests {
     }
 
     #[test]
+    fn aiwolf_seats_are_flagged_and_stored() {
+        let s = spec(
+            r#"{"preset":"aiwolf5","players":[{"name":"kanolab1","protocol":"aiwolf"},"b",
+                {"name":"c","protocol":"hub"},{"name":"kanolab2","protocol":"aiwolf"},"e"],
+                "bot_seats":[5]}"#,
+        )
+        .expect("mixed seats");
+        assert_eq!(s.aiwolf_seats(), vec![1, 4]);
+        assert_eq!(s.names.as_deref().map(|n| n[0].as_str()), Some("kanolab1"));
+        let back = GameSpec::from_json(&s.to_json()).expect("stored");
+        assert_eq!(back.aiwolf, s.aiwolf);
+    }
+
+    #[test]
     fn presets_roles_and_errors() {
         assert_eq!(
             spec(r#"{"preset":"arena8"}"#).expect("arena8").player_count,
@@ -448,6 +540,14 @@ mod tests {
             ),
             (r#"{"preset":"arena8","colour":"red"}"#, "colour"),
             (r#"{"preset":"arena8","talk_order":"loud"}"#, "talk_order"),
+            (
+                r#"{"preset":"aiwolf5","players":["a","b","c","d",{"name":"e","protocol":"x"}]}"#,
+                "protocol",
+            ),
+            (
+                r#"{"preset":"aiwolf5","players":["a","b","c","d",{"name":"e","protocol":"aiwolf"}],"bots":1}"#,
+                "both",
+            ),
             (r#"{"preset":"arena8","skip_limit":-2}"#, "skip_limit"),
             (r#"{"preset":"arena8","skip_limit":11}"#, "skip_limit"),
             (r#"{"preset":"arena8","tie_policy":"coin"}"#, "tie_policy"),

@@ -154,6 +154,7 @@ impl GameActor {
                 player_id: seat.player_id.clone(),
                 name: name.to_owned(),
                 token,
+                protocol: None,
             };
             (index, credentials, hash)
         };
