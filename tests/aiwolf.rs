@@ -231,7 +231,10 @@ async fn five_agents_of_one_team_self_match_and_finish() {
     );
     for r in &reports {
         let timeout = &r["timeout"];
-        assert_eq!(*timeout, serde_json::json!({"action": 60000, "response": 120000}));
+        assert_eq!(
+            *timeout,
+            serde_json::json!({"action": 60000, "response": 120000})
+        );
     }
 
     // AIWolf's json_logger file: one per game, `{timestamp}_{teams}.json`.
@@ -240,7 +243,10 @@ async fn five_agents_of_one_team_self_match_and_finish() {
         Some("werewolves") => "WEREWOLF",
         _ => "NONE",
     };
-    let expected: usize = reports.iter().map(|r| r["raw"].as_array().unwrap().len()).sum();
+    let expected: usize = reports
+        .iter()
+        .map(|r| r["raw"].as_array().unwrap().len())
+        .sum();
     let (path, log) = json_log(logs.path(), expected).await;
     let file = path.file_name().unwrap().to_string_lossy().into_owned();
     let (stamp, teams) = file.split_once('_').expect("{timestamp}_{teams}.json");
@@ -267,7 +273,10 @@ async fn five_agents_of_one_team_self_match_and_finish() {
     for r in &reports {
         let me = r["agent"].as_str().expect("agent");
         let mine: Vec<&Value> = entries.iter().filter(|e| e["agent"] == me).collect();
-        let requests: Vec<&str> = mine.iter().map(|e| e["request"].as_str().unwrap()).collect();
+        let requests: Vec<&str> = mine
+            .iter()
+            .map(|e| e["request"].as_str().unwrap())
+            .collect();
         let received: Vec<&str> = r["raw"]
             .as_array()
             .unwrap()
@@ -278,11 +287,23 @@ async fn five_agents_of_one_team_self_match_and_finish() {
         for e in mine {
             let asks = ["TALK", "WHISPER", "VOTE", "DIVINE", "GUARD", "ATTACK"]
                 .iter()
-                .any(|q| e["request"].as_str().unwrap().starts_with(&format!("{{\"request\":\"{q}\"")));
-            assert_eq!(e.get("response").is_some(), asks, "answered exactly when asked: {e}");
+                .any(|q| {
+                    e["request"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with(&format!("{{\"request\":\"{q}\""))
+                });
+            assert_eq!(
+                e.get("response").is_some(),
+                asks,
+                "answered exactly when asked: {e}"
+            );
             assert!(e.get("error").is_none(), "{e}");
             assert!(e["request_timestamp"].as_u64() <= e["response_timestamp"].as_u64());
-            assert!(e["request_timestamp"].as_u64() > Some(1_700_000_000_000), "ms: {e}");
+            assert!(
+                e["request_timestamp"].as_u64() > Some(1_700_000_000_000),
+                "ms: {e}"
+            );
         }
     }
 }
@@ -387,11 +408,19 @@ async fn jwt_auth_as_aiwolfs_server() {
     for (token, why) in [
         (String::new(), "token is required"),
         (
-            jwt(Algorithm::HS256, "wrong", serde_json::json!({"role": "PLAYER", "team": "kanolab"})),
+            jwt(
+                Algorithm::HS256,
+                "wrong",
+                serde_json::json!({"role": "PLAYER", "team": "kanolab"}),
+            ),
             "invalid token",
         ),
         (
-            jwt(Algorithm::HS256, SECRET, serde_json::json!({"role": "RECEIVER"})),
+            jwt(
+                Algorithm::HS256,
+                SECRET,
+                serde_json::json!({"role": "RECEIVER"}),
+            ),
             "not a PLAYER token",
         ),
         (jwt(Algorithm::HS256, SECRET, expired), "token expired"),
@@ -416,8 +445,16 @@ async fn jwt_auth_as_aiwolfs_server() {
     }
 
     // Another team's (valid) token in ?token= (which wins over a header): 1008 after NAME.
-    let other = jwt(Algorithm::HS512, SECRET, serde_json::json!({"role": "PLAYER", "team": "rivals"}));
-    let mine = jwt(Algorithm::HS256, SECRET, serde_json::json!({"role": "PLAYER", "team": "kanolab"}));
+    let other = jwt(
+        Algorithm::HS512,
+        SECRET,
+        serde_json::json!({"role": "PLAYER", "team": "rivals"}),
+    );
+    let mine = jwt(
+        Algorithm::HS256,
+        SECRET,
+        serde_json::json!({"role": "PLAYER", "team": "kanolab"}),
+    );
     let mut request = format!("{url}?token={other}")
         .into_client_request()
         .expect("request");
@@ -425,20 +462,35 @@ async fn jwt_auth_as_aiwolfs_server() {
         "Authorization",
         format!("Bearer {mine}").parse().expect("header"),
     );
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.expect("upgraded");
+    let (mut ws, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("upgraded");
     let name = ws.next().await.expect("NAME").expect("frame");
-    assert_eq!(name.into_text().expect("text").as_str(), r#"{"request":"NAME"}"#);
+    assert_eq!(
+        name.into_text().expect("text").as_str(),
+        r#"{"request":"NAME"}"#
+    );
     ws.send(Message::text("kanolab1\n")).await.expect("send");
-    match tokio::time::timeout(common::PATIENCE, ws.next()).await.expect("closed in time") {
+    match tokio::time::timeout(common::PATIENCE, ws.next())
+        .await
+        .expect("closed in time")
+    {
         Some(Ok(Message::Close(Some(frame)))) => {
             assert_eq!(u16::from(frame.code), 1008);
-            assert!(!frame.reason.contains("rivals"), "says nothing of the token's team: {frame:?}");
+            assert!(
+                !frame.reason.contains("rivals"),
+                "says nothing of the token's team: {frame:?}"
+            );
         }
         other => panic!("expected close 1008, got {other:?}"),
     }
 
     // The team's own token: a whole game (HS384 too: any HMAC algorithm).
-    let token = jwt(Algorithm::HS384, SECRET, serde_json::json!({"role": "PLAYER", "team": "kanolab"}));
+    let token = jwt(
+        Algorithm::HS384,
+        SECRET,
+        serde_json::json!({"role": "PLAYER", "team": "kanolab"}),
+    );
     let reports = play_at(&hub, url, "kanolab", 5, 5, &[("AIWOLF_TOKEN", &token)]).await;
     assert!(reports.iter().all(|r| r.get("finish_role_map").is_some()));
 }
@@ -469,10 +521,19 @@ async fn the_name_probe_after_a_timeout_keeps_or_fails_the_agent() {
         "slow",
         5,
         6,
-        &[("AIWOLF_SLOW", "slow2:silent,slow3:late"), ("AIWOLF_SLOW_S", "2.5")],
+        &[
+            ("AIWOLF_SLOW", "slow2:silent,slow3:late"),
+            ("AIWOLF_SLOW_S", "2.5"),
+        ],
     )
     .await;
-    let report = |name: &str| reports.iter().find(|r| r["name"] == name).expect(name).clone();
+    let report = |name: &str| {
+        reports
+            .iter()
+            .find(|r| r["name"] == name)
+            .expect(name)
+            .clone()
+    };
     let requests = |r: &Value| -> Vec<String> {
         r["requests"]
             .as_array()
@@ -482,14 +543,22 @@ async fn the_name_probe_after_a_timeout_keeps_or_fails_the_agent() {
             .collect()
     };
     for r in &reports {
-        assert_eq!(r["timeout"], serde_json::json!({"action": 1000, "response": 3000}), "{r}");
+        assert_eq!(
+            r["timeout"],
+            serde_json::json!({"action": 1000, "response": 3000}),
+            "{r}"
+        );
     }
 
     let kept = report("slow2");
     let seen = requests(&kept);
     let at = kept["slow_at"].as_u64().expect("slow_at") as usize;
     assert_eq!(seen[at], "TALK");
-    assert_eq!(seen[at + 1], "NAME", "the probe follows the unanswered request: {seen:?}");
+    assert_eq!(
+        seen[at + 1],
+        "NAME",
+        "the probe follows the unanswered request: {seen:?}"
+    );
     assert!(
         seen[at + 2..]
             .iter()
@@ -503,12 +572,19 @@ async fn the_name_probe_after_a_timeout_keeps_or_fails_the_agent() {
     let at = failed["slow_at"].as_u64().expect("slow_at") as usize;
     assert_eq!(seen[at], "TALK");
     assert_eq!(seen[at + 1], "NAME", "{seen:?}");
-    assert_eq!(seen.len(), at + 2, "nothing after the failed probe: {seen:?}");
+    assert_eq!(
+        seen.len(),
+        at + 2,
+        "nothing after the failed probe: {seen:?}"
+    );
     assert_eq!(failed["closed"], true, "its socket is closed at the end");
     assert!(failed.get("finish_role_map").is_none());
 
     for r in reports.iter().filter(|r| r["name"] != "slow3") {
-        assert!(r.get("finish_role_map").is_some(), "the game went on to FINISH: {r}");
+        assert!(
+            r.get("finish_role_map").is_some(),
+            "the game went on to FINISH: {r}"
+        );
     }
     let (_, _, text) = common::http_raw(&hub.addr, "GET", "/games", None, None).await;
     let games: Vec<Value> = serde_json::from_str(&text).expect("json");
@@ -516,7 +592,10 @@ async fn the_name_probe_after_a_timeout_keeps_or_fails_the_agent() {
 
     // The JSON log says why: the kept agent's request timed out, the failed agent's probe got
     // another answer and later packets were not sent.
-    let expected: usize = reports.iter().map(|r| r["raw"].as_array().unwrap().len()).sum();
+    let expected: usize = reports
+        .iter()
+        .map(|r| r["raw"].as_array().unwrap().len())
+        .sum();
     let (_, log) = json_log(logs.path(), expected).await;
     let entries = log["entries"].as_array().unwrap();
     let errors = |agent: &Value| -> Vec<String> {
@@ -528,9 +607,14 @@ async fn the_name_probe_after_a_timeout_keeps_or_fails_the_agent() {
     };
     assert!(errors(&kept["agent"]).contains(&"response timed out".to_owned()));
     let failed_errors = errors(&failed["agent"]);
-    assert_eq!(failed_errors[0], "invalid answer to the NAME probe", "{failed_errors:?}");
+    assert_eq!(
+        failed_errors[0], "invalid answer to the NAME probe",
+        "{failed_errors:?}"
+    );
     assert!(
-        failed_errors[1..].iter().all(|e| e == "the agent has failed; not sent")
+        failed_errors[1..]
+            .iter()
+            .all(|e| e == "the agent has failed; not sent")
             && failed_errors.len() > 1,
         "{failed_errors:?}"
     );

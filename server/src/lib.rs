@@ -109,7 +109,11 @@ pub async fn start(config: Config) -> std::io::Result<RunningHub> {
         Some(redis) => redis.clone(),
         None => config.open_store().map_err(invalid)?,
     };
-    let listener = listen(&config, config.ws_port, "WS_HOST / WS_PORT, --host / --port")?;
+    let listener = listen(
+        &config,
+        config.ws_port,
+        "WS_HOST / WS_PORT, --host / --port",
+    )?;
     let addr = listener.local_addr()?;
     let aiwolf_listener = match config.aiwolf_port {
         Some(port) => Some(listen(
@@ -166,8 +170,13 @@ pub async fn start(config: Config) -> std::io::Result<RunningHub> {
     let serving = state.clone();
     let join = tokio::spawn(async move {
         let grace = serving.config.shutdown_grace();
-        let aiwolf = aiwolf_listener
-            .map(|l| serve::serve(l, aiwolf::listener::router(serving.clone()), serving.clone()));
+        let aiwolf = aiwolf_listener.map(|l| {
+            serve::serve(
+                l,
+                aiwolf::listener::router(serving.clone()),
+                serving.clone(),
+            )
+        });
         let serve = serve::serve(listener, app, serving.clone());
         let served = async {
             let result = match aiwolf {

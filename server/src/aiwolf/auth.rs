@@ -147,7 +147,8 @@ mod tests {
         let ok = verify(SECRET, &t).expect("valid");
         assert_eq!(ok.check_team("kanolab"), Ok(()));
         // With an exp in the future and an nbf in the past too.
-        let claims = json!({"role": "PLAYER", "team": "kanolab", "exp": now() + 60, "nbf": now() - 60});
+        let claims =
+            json!({"role": "PLAYER", "team": "kanolab", "exp": now() + 60, "nbf": now() - 60});
         let t = token(Algorithm::HS256, SECRET, claims);
         assert!(verify(SECRET, &t).is_ok());
     }
@@ -191,8 +192,17 @@ mod tests {
     fn a_bad_signature_or_no_jwt_is_invalid() {
         let t = token(Algorithm::HS256, "another-secret", player("kanolab"));
         assert_eq!(verify(SECRET, &t).err(), Some(AuthError::Invalid));
-        for junk in ["x", "a.b.c", "Bearer", "eyJhbGciOiJub25lIn0.eyJyb2xlIjoiUExBWUVSIn0."] {
-            assert_eq!(verify(SECRET, junk).err(), Some(AuthError::Invalid), "{junk}");
+        for junk in [
+            "x",
+            "a.b.c",
+            "Bearer",
+            "eyJhbGciOiJub25lIn0.eyJyb2xlIjoiUExBWUVSIn0.",
+        ] {
+            assert_eq!(
+                verify(SECRET, junk).err(),
+                Some(AuthError::Invalid),
+                "{junk}"
+            );
         }
         assert_eq!(verify(SECRET, "").err(), Some(AuthError::Missing));
     }

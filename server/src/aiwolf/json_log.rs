@@ -240,7 +240,9 @@ impl Writer {
         .await;
         match written {
             Ok(Ok(path)) => self.path = Some(path),
-            Ok(Err(e)) => warn!(error = %e, dir = %self.dir.display(), "AIWolf JSON log not written"),
+            Ok(Err(e)) => {
+                warn!(error = %e, dir = %self.dir.display(), "AIWolf JSON log not written")
+            }
             Err(e) => warn!(error = %e, "AIWolf JSON log writer failed"),
         }
     }

@@ -16,12 +16,19 @@
 //!   (`Agent[NN]`, talk text, `Skip`/`Over`) into `player_action`s (a whisper into the pack's
 //!   channel). A name the hub would refuse abstains.
 //!
+//! - Optional JWT auth as AIWolf's (`AIWOLF_SECRET_KEY`): [`auth`].
+//! - AIWolf's timeouts and `NAME` liveness probe (`AIWOLF_*_TIMEOUT_MS`; the hub game's
+//!   action timeout is AIWolf's action timeout plus its grace): [`probe`].
+//! - AIWolf's JSON log of every request and answer (`AIWOLF_LOG_DIR`): [`json_log`].
+//! - A second port serving only `GET /ws` (`AIWOLF_PORT`): [`listener`].
+//!
 //! The protocol as read from AIWolf's server and library: `docs/aiwolf-protocol-notes.md`.
 //!
-//! Not yet (the rest of the AIWolf issue): JWT auth, mixed-team matching, AIWolf seats in
-//! REST-created games, the `NAME` liveness probe after a timeout, AIWolf's whisper rounds and
-//! budgets (here: one `WHISPER` turn per werewolf before each attack), AIWolf's game/JSON
-//! loggers, and AIWolf's other rules in the presets (the first night is AIWolf's).
+//! Not yet (the rest of the AIWolf issue): mixed-team matching, AIWolf seats in REST-created
+//! games, AIWolf's whisper rounds and budgets (here: one `WHISPER` turn per werewolf before
+//! each attack), AIWolf's game logger, AIWolf's abort once `max_continue_error_ratio` of the
+//! agents have failed (the hub plays a failed agent's seat by its timeouts), and AIWolf's
+//! other rules in the presets (the first night is AIWolf's).
 
 pub mod auth;
 pub mod json_log;
@@ -33,10 +40,10 @@ pub mod view;
 use crate::connection_manager::{Admission, Credential};
 use crate::games::{GameCommand, GameShared, Member};
 use crate::state::AppState;
-use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use packets::{
@@ -110,7 +117,9 @@ pub async fn upgrade(
     let token = match state.config.aiwolf_secret_key.as_deref() {
         Some(secret) => match auth::verify(secret, &auth::token_of(query.as_deref(), &headers)) {
             Ok(t) => Some(t),
-            Err(e) => return crate::api::error(axum::http::StatusCode::UNAUTHORIZED, e.to_string()),
+            Err(e) => {
+                return crate::api::error(axum::http::StatusCode::UNAUTHORIZED, e.to_string());
+            }
         },
         None => None,
     };

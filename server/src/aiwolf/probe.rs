@@ -189,7 +189,12 @@ impl AgentLine {
         if let Some(probe) = self.probe.take() {
             if text.trim_end_matches('\n') == self.name {
                 info!(name = %self.name, "AIWolf agent answered the NAME probe; still in the game");
-                self.record(&probe.failed.text, probe.failed.sent_ms, None, Some(TIMED_OUT));
+                self.record(
+                    &probe.failed.text,
+                    probe.failed.sent_ms,
+                    None,
+                    Some(TIMED_OUT),
+                );
                 while let Some(out) = self.held.pop_front() {
                     self.send(out).await?;
                 }
@@ -213,8 +218,7 @@ impl AgentLine {
         let now = Instant::now();
         if let Some(probe) = self.probe.take_if(|p| p.deadline <= now) {
             self.fail(probe.failed, NO_NAME);
-        } else if self.probe.is_none() && self.pending.as_ref().is_some_and(|p| p.deadline <= now)
-        {
+        } else if self.probe.is_none() && self.pending.as_ref().is_some_and(|p| p.deadline <= now) {
             self.start_probe().await?;
         }
         Ok(())

@@ -207,7 +207,11 @@ impl Config {
         if config.aiwolf_secret_key.as_deref() == Some("") {
             config.aiwolf_secret_key = None;
         }
-        if config.aiwolf_log_dir.as_deref().is_some_and(|d| d.trim().is_empty()) {
+        if config
+            .aiwolf_log_dir
+            .as_deref()
+            .is_some_and(|d| d.trim().is_empty())
+        {
             config.aiwolf_log_dir = None;
         }
         config.validate()?;
