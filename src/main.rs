@@ -87,7 +87,7 @@ impl clap::Args for ServeArgs {
                 Some("") | None => {}
                 Some(default) => arg = arg.default_value(default.to_owned()),
             }
-            if setting.var == "HUB_ADMIN_TOKEN" {
+            if matches!(setting.var, "HUB_ADMIN_TOKEN" | "AIWOLF_SECRET_KEY") {
                 arg = arg.hide_env_values(true);
             }
             cmd = cmd.arg(arg);
@@ -227,6 +227,10 @@ fn serve(args: &ServeArgs) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
+        // Before the hub's own line: whoever waits for that one has this one too.
+        if let Some(addr) = hub.aiwolf_addr() {
+            eprintln!("werewolf-hub AIWolf endpoint listening on ws://{addr}/ws");
+        }
         eprintln!("werewolf-hub listening on {}", hub.addr());
         signals.recv().await;
         tracing::info!("shutdown requested");

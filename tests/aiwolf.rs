@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::process::HubProc;
+use common::process::{HubProc, TempDir};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -25,18 +25,25 @@ fn python_with_aiwolf() -> String {
     python
 }
 
-/// Runs `count` agents of `team` against the AIWolf endpoint of the hub at `addr`; their
-/// reports, or what went wrong.
-fn self_match(addr: &str, team: &str, count: usize, seed: u64) -> Result<Vec<Value>, String> {
+/// Runs `count` agents of `team` against the AIWolf endpoint at `url` (with the script's
+/// `env`: `AIWOLF_TOKEN`, `AIWOLF_SLOW`); their reports, or what went wrong.
+fn self_match(
+    url: &str,
+    team: &str,
+    count: usize,
+    seed: u64,
+    env: &[(String, String)],
+) -> Result<Vec<Value>, String> {
     let out = std::process::Command::new(python_with_aiwolf())
         .arg(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/aiwolf/self_match.py"
         ))
-        .arg(format!("ws://{addr}/ws"))
+        .arg(url)
         .arg(team)
         .arg(count.to_string())
         .arg(seed.to_string())
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .output()
         .expect("python runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -52,10 +59,26 @@ fn self_match(addr: &str, team: &str, count: usize, seed: u64) -> Result<Vec<Val
         .collect())
 }
 
-/// `self_match` off the async runtime, failing with the hub's log.
+/// `self_match` on the hub's own port, off the async runtime, failing with the hub's log.
 async fn play(hub: &HubProc, team: &'static str, count: usize, seed: u64) -> Vec<Value> {
-    let addr = hub.addr.clone();
-    let result = tokio::task::spawn_blocking(move || self_match(&addr, team, count, seed))
+    let url = format!("ws://{}/ws", hub.addr);
+    play_at(hub, url, team, count, seed, &[]).await
+}
+
+/// `self_match` against `url` with the script's `env`.
+async fn play_at(
+    hub: &HubProc,
+    url: String,
+    team: &'static str,
+    count: usize,
+    seed: u64,
+    env: &[(&str, &str)],
+) -> Vec<Value> {
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let result = tokio::task::spawn_blocking(move || self_match(&url, team, count, seed, &env))
         .await
         .expect("agents");
     result.unwrap_or_else(|e| panic!("{e}\nhub: {:#?}", hub.stderr()))
@@ -160,10 +183,13 @@ fn check_game(reports: &[Value], counts: &[(&str, usize)]) {
 }
 
 /// Five `kanolab` agents (as the AIWolf agent kit starts them) self-match into an `aiwolf5`
-/// game and play it to `FINISH`; the game is a normal hub game (listed, replayable).
+/// game and play it to `FINISH`; the game is a normal hub game (listed, replayable). With
+/// `AIWOLF_LOG_DIR`, the game's AIWolf JSON log holds every packet each agent received.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_agents_of_one_team_self_match_and_finish() {
-    let hub = HubProc::start("memory", None);
+    let logs = TempDir::new("aiwolf-json-log");
+    let dir = logs.path().to_str().expect("utf-8 path").to_owned();
+    let hub = HubProc::start_with("memory", None, None, &[("AIWOLF_LOG_DIR", &dir)]);
     let reports = play(&hub, "kanolab", 5, 1).await;
     assert_eq!(reports.len(), 5);
     check_game(
@@ -202,6 +228,395 @@ async fn five_agents_of_one_team_self_match_and_finish() {
         sorted,
         ["kanolab1", "kanolab2", "kanolab3", "kanolab4", "kanolab5"],
         "seats carry the agents' names"
+    );
+    for r in &reports {
+        let timeout = &r["timeout"];
+        assert_eq!(
+            *timeout,
+            serde_json::json!({"action": 60000, "response": 120000})
+        );
+    }
+
+    // AIWolf's json_logger file: one per game, `{timestamp}_{teams}.json`.
+    let win_side = match games[0]["winner"].as_str() {
+        Some("villagers") => "VILLAGER",
+        Some("werewolves") => "WEREWOLF",
+        _ => "NONE",
+    };
+    let expected: usize = reports
+        .iter()
+        .map(|r| r["raw"].as_array().unwrap().len())
+        .sum();
+    let (path, log) = json_log(logs.path(), expected).await;
+    let file = path.file_name().unwrap().to_string_lossy().into_owned();
+    let (stamp, teams) = file.split_once('_').expect("{timestamp}_{teams}.json");
+    assert!(stamp.parse::<u64>().is_ok(), "{file}");
+    assert_eq!(teams, "kanolab_kanolab_kanolab_kanolab_kanolab.json");
+    let keys: Vec<&String> = log.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["agents", "entries", "game_id", "win_side"]);
+    assert_eq!(log["win_side"], win_side);
+    assert_eq!(log["game_id"], games[0]["game_id"]);
+    let agents = log["agents"].as_array().expect("agents");
+    assert_eq!(agents.len(), 5);
+    let finish = map(&reports[0]["finish_role_map"]);
+    for a in agents {
+        let r = reports
+            .iter()
+            .find(|r| r["name"] == a["name"])
+            .unwrap_or_else(|| panic!("an agent of the log is no agent: {a}"));
+        let me = format!("Agent[{:02}]", a["idx"].as_u64().expect("idx"));
+        assert_eq!(r["agent"], me.as_str(), "idx is the seat: {a}");
+        assert_eq!(a["role"], finish[&me].as_str(), "{a}");
+        assert_eq!(a["team"], "kanolab");
+    }
+    let entries = log["entries"].as_array().expect("entries");
+    for r in &reports {
+        let me = r["agent"].as_str().expect("agent");
+        let mine: Vec<&Value> = entries.iter().filter(|e| e["agent"] == me).collect();
+        let requests: Vec<&str> = mine
+            .iter()
+            .map(|e| e["request"].as_str().unwrap())
+            .collect();
+        let received: Vec<&str> = r["raw"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap())
+            .collect();
+        assert_eq!(requests, received, "{me}: one entry per packet, as sent");
+        for e in mine {
+            let asks = ["TALK", "WHISPER", "VOTE", "DIVINE", "GUARD", "ATTACK"]
+                .iter()
+                .any(|q| {
+                    e["request"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with(&format!("{{\"request\":\"{q}\""))
+                });
+            assert_eq!(
+                e.get("response").is_some(),
+                asks,
+                "answered exactly when asked: {e}"
+            );
+            assert!(e.get("error").is_none(), "{e}");
+            assert!(e["request_timestamp"].as_u64() <= e["response_timestamp"].as_u64());
+            assert!(
+                e["request_timestamp"].as_u64() > Some(1_700_000_000_000),
+                "ms: {e}"
+            );
+        }
+    }
+}
+
+/// The one AIWolf JSON log under `dir/json`, once it is final (`win_side` set and `entries`
+/// entries).
+async fn json_log(dir: &std::path::Path, entries: usize) -> (std::path::PathBuf, Value) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let mut last = None;
+    loop {
+        let files: Vec<std::path::PathBuf> = std::fs::read_dir(dir.join("json"))
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        let done: Vec<std::path::PathBuf> = files
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .cloned()
+            .collect();
+        if let [path] = done.as_slice()
+            && let Ok(text) = std::fs::read_to_string(path)
+            && let Ok(v) = serde_json::from_str::<Value>(&text)
+        {
+            if v["win_side"] != "NONE" && v["entries"].as_array().map(Vec::len) >= Some(entries) {
+                return (path.clone(), v);
+            }
+            last = Some(v);
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no final JSON log in {}: {files:?} {last:?}",
+            dir.display()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// The address of the hub's AIWolf-only listener (`AIWOLF_PORT`), from its stderr.
+fn aiwolf_url(hub: &HubProc) -> String {
+    hub.stderr()
+        .iter()
+        .find_map(|l| {
+            l.strip_prefix("werewolf-hub AIWolf endpoint listening on ")
+                .map(|u| u.trim().to_owned())
+        })
+        .unwrap_or_else(|| panic!("no AIWolf listener line: {:#?}", hub.stderr()))
+}
+
+/// `AIWOLF_PORT=0`: a second port serving only `GET /ws`; a team plays a whole game through it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_team_plays_through_the_aiwolf_only_port() {
+    let hub = HubProc::start_with("memory", None, None, &[("AIWOLF_PORT", "0")]);
+    let url = aiwolf_url(&hub);
+    let addr = url
+        .strip_prefix("ws://")
+        .and_then(|u| u.strip_suffix("/ws"))
+        .expect("ws://addr/ws")
+        .to_owned();
+    assert_ne!(addr, hub.addr, "a port of its own");
+    for path in ["/health", "/games", "/ws/someone"] {
+        let (status, _, body) = common::http_raw(&addr, "GET", path, None, None).await;
+        assert_eq!(status, 404, "{path} is not served there: {body}");
+    }
+    let reports = play_at(&hub, url, "porter", 5, 4, &[]).await;
+    check_game(
+        &reports,
+        &[
+            ("WEREWOLF", 1),
+            ("POSSESSED", 1),
+            ("SEER", 1),
+            ("VILLAGER", 2),
+        ],
+    );
+    let (_, _, text) = common::http_raw(&hub.addr, "GET", "/games", None, None).await;
+    let games: Vec<Value> = serde_json::from_str(&text).expect("json");
+    assert!(games[0]["winner"].is_string(), "the game ended: {games:?}");
+}
+
+/// A `PLAYER` token signed with `secret`.
+fn jwt(alg: jsonwebtoken::Algorithm, secret: &str, claims: Value) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(alg),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("signs")
+}
+
+/// `AIWOLF_SECRET_KEY`: agents with their team's token (sent by aiwolf-nlp-common's `Client`
+/// as `Authorization: Bearer`) play; a bad token gets 401 before the upgrade; another team's
+/// token is closed with 1008 after `NAME`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jwt_auth_as_aiwolfs_server() {
+    use futures_util::{SinkExt, StreamExt};
+    use jsonwebtoken::Algorithm;
+    use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+    const SECRET: &str = "contest-secret-key";
+    let hub = HubProc::start_with("memory", None, None, &[("AIWOLF_SECRET_KEY", SECRET)]);
+    let url = format!("ws://{}/ws", hub.addr);
+
+    // Refused before the upgrade: no token, a bad signature, a RECEIVER token, expired.
+    let expired = serde_json::json!({"role": "PLAYER", "team": "kanolab", "exp": 1_000_000});
+    for (token, why) in [
+        (String::new(), "token is required"),
+        (
+            jwt(
+                Algorithm::HS256,
+                "wrong",
+                serde_json::json!({"role": "PLAYER", "team": "kanolab"}),
+            ),
+            "invalid token",
+        ),
+        (
+            jwt(
+                Algorithm::HS256,
+                SECRET,
+                serde_json::json!({"role": "RECEIVER"}),
+            ),
+            "not a PLAYER token",
+        ),
+        (jwt(Algorithm::HS256, SECRET, expired), "token expired"),
+    ] {
+        let mut request = url.as_str().into_client_request().expect("request");
+        if !token.is_empty() {
+            request.headers_mut().insert(
+                "Authorization",
+                format!("Bearer {token}").parse().expect("header"),
+            );
+        }
+        match tokio_tungstenite::connect_async(request).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                assert_eq!(response.status(), 401, "{why}");
+                let body = String::from_utf8_lossy(response.body().as_deref().unwrap_or_default())
+                    .into_owned();
+                let v: Value = serde_json::from_str(&body).expect("JSON error body");
+                assert!(v["error"].as_str().unwrap().contains(why), "{body}");
+            }
+            other => panic!("{why}: expected 401, got {other:?}"),
+        }
+    }
+
+    // Another team's (valid) token in ?token= (which wins over a header): 1008 after NAME.
+    let other = jwt(
+        Algorithm::HS512,
+        SECRET,
+        serde_json::json!({"role": "PLAYER", "team": "rivals"}),
+    );
+    let mine = jwt(
+        Algorithm::HS256,
+        SECRET,
+        serde_json::json!({"role": "PLAYER", "team": "kanolab"}),
+    );
+    let mut request = format!("{url}?token={other}")
+        .into_client_request()
+        .expect("request");
+    request.headers_mut().insert(
+        "Authorization",
+        format!("Bearer {mine}").parse().expect("header"),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("upgraded");
+    let name = ws.next().await.expect("NAME").expect("frame");
+    assert_eq!(
+        name.into_text().expect("text").as_str(),
+        r#"{"request":"NAME"}"#
+    );
+    ws.send(Message::text("kanolab1\n")).await.expect("send");
+    match tokio::time::timeout(common::PATIENCE, ws.next())
+        .await
+        .expect("closed in time")
+    {
+        Some(Ok(Message::Close(Some(frame)))) => {
+            assert_eq!(u16::from(frame.code), 1008);
+            assert!(
+                !frame.reason.contains("rivals"),
+                "says nothing of the token's team: {frame:?}"
+            );
+        }
+        other => panic!("expected close 1008, got {other:?}"),
+    }
+
+    // The team's own token: a whole game (HS384 too: any HMAC algorithm).
+    let token = jwt(
+        Algorithm::HS384,
+        SECRET,
+        serde_json::json!({"role": "PLAYER", "team": "kanolab"}),
+    );
+    let reports = play_at(&hub, url, "kanolab", 5, 5, &[("AIWOLF_TOKEN", &token)]).await;
+    assert!(reports.iter().all(|r| r.get("finish_role_map").is_some()));
+}
+
+/// AIWolf's timeouts and `NAME` probe, with short timeouts: an agent that leaves a request
+/// unanswered and then answers the probe with its name stays in the game; one whose late
+/// answer reaches the probe has failed: it gets nothing more (not even `FINISH`, as on
+/// AIWolf's server) and its seat is played by the hub's timeouts to the game's end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_name_probe_after_a_timeout_keeps_or_fails_the_agent() {
+    let logs = TempDir::new("aiwolf-probe");
+    let dir = logs.path().to_str().expect("utf-8 path").to_owned();
+    let hub = HubProc::start_with(
+        "memory",
+        None,
+        None,
+        &[
+            ("AIWOLF_ACTION_TIMEOUT_MS", "1000"),
+            ("AIWOLF_ACCEPTABLE_TIMEOUT_MS", "500"),
+            ("AIWOLF_RESPONSE_TIMEOUT_MS", "3000"),
+            ("AIWOLF_LOG_DIR", &dir),
+        ],
+    );
+    let url = format!("ws://{}/ws", hub.addr);
+    let reports = play_at(
+        &hub,
+        url,
+        "slow",
+        5,
+        6,
+        &[
+            ("AIWOLF_SLOW", "slow2:silent,slow3:late"),
+            ("AIWOLF_SLOW_S", "2.5"),
+        ],
+    )
+    .await;
+    let report = |name: &str| {
+        reports
+            .iter()
+            .find(|r| r["name"] == name)
+            .expect(name)
+            .clone()
+    };
+    let requests = |r: &Value| -> Vec<String> {
+        r["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| q.as_str().unwrap().to_owned())
+            .collect()
+    };
+    for r in &reports {
+        assert_eq!(
+            r["timeout"],
+            serde_json::json!({"action": 1000, "response": 3000}),
+            "{r}"
+        );
+    }
+
+    let kept = report("slow2");
+    let seen = requests(&kept);
+    let at = kept["slow_at"].as_u64().expect("slow_at") as usize;
+    assert_eq!(seen[at], "TALK");
+    assert_eq!(
+        seen[at + 1],
+        "NAME",
+        "the probe follows the unanswered request: {seen:?}"
+    );
+    assert!(
+        seen[at + 2..]
+            .iter()
+            .any(|q| ["TALK", "VOTE", "DIVINE", "ATTACK"].contains(&q.as_str())),
+        "still asked after the probe: {seen:?}"
+    );
+    assert_eq!(seen.last().map(String::as_str), Some("FINISH"));
+
+    let failed = report("slow3");
+    let seen = requests(&failed);
+    let at = failed["slow_at"].as_u64().expect("slow_at") as usize;
+    assert_eq!(seen[at], "TALK");
+    assert_eq!(seen[at + 1], "NAME", "{seen:?}");
+    assert_eq!(
+        seen.len(),
+        at + 2,
+        "nothing after the failed probe: {seen:?}"
+    );
+    assert_eq!(failed["closed"], true, "its socket is closed at the end");
+    assert!(failed.get("finish_role_map").is_none());
+
+    for r in reports.iter().filter(|r| r["name"] != "slow3") {
+        assert!(
+            r.get("finish_role_map").is_some(),
+            "the game went on to FINISH: {r}"
+        );
+    }
+    let (_, _, text) = common::http_raw(&hub.addr, "GET", "/games", None, None).await;
+    let games: Vec<Value> = serde_json::from_str(&text).expect("json");
+    assert!(games[0]["winner"].is_string(), "the game ended: {games:?}");
+
+    // The JSON log says why: the kept agent's request timed out, the failed agent's probe got
+    // another answer and later packets were not sent.
+    let expected: usize = reports
+        .iter()
+        .map(|r| r["raw"].as_array().unwrap().len())
+        .sum();
+    let (_, log) = json_log(logs.path(), expected).await;
+    let entries = log["entries"].as_array().unwrap();
+    let errors = |agent: &Value| -> Vec<String> {
+        entries
+            .iter()
+            .filter(|e| e["agent"] == *agent)
+            .filter_map(|e| e["error"].as_str().map(str::to_owned))
+            .collect()
+    };
+    assert!(errors(&kept["agent"]).contains(&"response timed out".to_owned()));
+    let failed_errors = errors(&failed["agent"]);
+    assert_eq!(
+        failed_errors[0], "invalid answer to the NAME probe",
+        "{failed_errors:?}"
+    );
+    assert!(
+        failed_errors[1..]
+            .iter()
+            .all(|e| e == "the agent has failed; not sent")
+            && failed_errors.len() > 1,
+        "{failed_errors:?}"
     );
 }
 

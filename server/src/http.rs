@@ -73,6 +73,12 @@ pub fn api_routes() -> ApiRouter<AppState> {
                     )
                     .error(400, "not a WebSocket upgrade request")
                     .error(
+                        401,
+                        "AIWOLF_SECRET_KEY is set and the token (?token= or Authorization: Bearer) \
+                         is missing, invalid, expired or not a PLAYER token (a token of another \
+                         team: close 1008 after NAME)",
+                    )
+                    .error(
                         429,
                         "this address holds WS_MAX_CONNECTIONS_PER_IP connections already",
                     )
@@ -278,7 +284,7 @@ async fn stats(State(state): State<AppState>) -> Json<StatsAnswer> {
 
 /// The span of one HTTP request, with its URI's `token` redacted: seat and observer tokens
 /// ride in the query of browser upgrades and must never reach a log.
-fn request_span<B>(request: &Request<B>) -> tracing::Span {
+pub fn request_span<B>(request: &Request<B>) -> tracing::Span {
     tracing::debug_span!(
         "request",
         method = %request.method(),

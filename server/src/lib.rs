@@ -79,6 +79,8 @@ use tracing::warn;
 pub struct RunningHub {
     /// The bound address (the real port when `WS_PORT=0`).
     addr: SocketAddr,
+    /// The AIWolf-only listener's address (`AIWOLF_PORT`), if there is one.
+    aiwolf_addr: Option<SocketAddr>,
     /// Shared state, for in-process inspection (tests, embedding).
     state: AppState,
     /// The accept loop; ends after shutdown once sockets are closed.
@@ -107,8 +109,24 @@ pub async fn start(config: Config) -> std::io::Result<RunningHub> {
         Some(redis) => redis.clone(),
         None => config.open_store().map_err(invalid)?,
     };
-    let listener = listen(&config)?;
+    let listener = listen(
+        &config,
+        config.ws_port,
+        "WS_HOST / WS_PORT, --host / --port",
+    )?;
     let addr = listener.local_addr()?;
+    let aiwolf_listener = match config.aiwolf_port {
+        Some(port) => Some(listen(
+            &config,
+            port,
+            "WS_HOST / AIWOLF_PORT, --host / --aiwolf-port",
+        )?),
+        None => None,
+    };
+    let aiwolf_addr = match &aiwolf_listener {
+        Some(l) => Some(l.local_addr()?),
+        None => None,
+    };
     let mut state = AppState::new(config, store);
     if let Some(redis) = shared {
         state.cluster = Some(
@@ -152,9 +170,22 @@ pub async fn start(config: Config) -> std::io::Result<RunningHub> {
     let serving = state.clone();
     let join = tokio::spawn(async move {
         let grace = serving.config.shutdown_grace();
+        let aiwolf = aiwolf_listener.map(|l| {
+            serve::serve(
+                l,
+                aiwolf::listener::router(serving.clone()),
+                serving.clone(),
+            )
+        });
         let serve = serve::serve(listener, app, serving.clone());
         let served = async {
-            let result = serve.await;
+            let result = match aiwolf {
+                Some(aiwolf) => {
+                    let (main, aiwolf) = tokio::join!(serve, aiwolf);
+                    main.and(aiwolf)
+                }
+                None => serve.await,
+            };
             serving.connections.close();
             serving.connections.wait().await;
             if let Err(e) = serving.games.store.close().wait().await {
@@ -171,13 +202,19 @@ pub async fn start(config: Config) -> std::io::Result<RunningHub> {
             }
         }
     });
-    Ok(RunningHub { addr, state, join })
+    Ok(RunningHub {
+        addr,
+        aiwolf_addr,
+        state,
+        join,
+    })
 }
 
-/// Binds with the configured backlog (`TcpListener::bind` always asks for 1024 at most).
-/// A failure names the address and the settings that chose it.
-fn listen(config: &Config) -> std::io::Result<TcpListener> {
-    let addr = config.bind_addr()?;
+/// Binds `WS_HOST` and `port` with the configured backlog (`TcpListener::bind` always asks
+/// for 1024 at most). A failure names the address and the settings (`settings`) that chose it.
+fn listen(config: &Config, port: u16, settings: &str) -> std::io::Result<TcpListener> {
+    let mut addr = config.bind_addr()?;
+    addr.set_port(port);
     let bind = || -> std::io::Result<TcpListener> {
         let socket = if addr.is_ipv4() {
             TcpSocket::new_v4()?
@@ -191,7 +228,7 @@ fn listen(config: &Config) -> std::io::Result<TcpListener> {
     bind().map_err(|e| {
         std::io::Error::new(
             e.kind(),
-            format!("cannot listen on {addr} (WS_HOST / WS_PORT, --host / --port): {e}"),
+            format!("cannot listen on {addr} ({settings}): {e}"),
         )
     })
 }
@@ -200,6 +237,11 @@ impl RunningHub {
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The AIWolf-only listener's bound address (`AIWOLF_PORT`), if there is one.
+    pub fn aiwolf_addr(&self) -> Option<SocketAddr> {
+        self.aiwolf_addr
     }
 
     /// The shutdown signal of this hub.

@@ -16,22 +16,34 @@
 //!   (`Agent[NN]`, talk text, `Skip`/`Over`) into `player_action`s (a whisper into the pack's
 //!   channel). A name the hub would refuse abstains.
 //!
+//! - Optional JWT auth as AIWolf's (`AIWOLF_SECRET_KEY`): [`auth`].
+//! - AIWolf's timeouts and `NAME` liveness probe (`AIWOLF_*_TIMEOUT_MS`; the hub game's
+//!   action timeout is AIWolf's action timeout plus its grace): [`probe`].
+//! - AIWolf's JSON log of every request and answer (`AIWOLF_LOG_DIR`): [`json_log`].
+//! - A second port serving only `GET /ws` (`AIWOLF_PORT`): [`listener`].
+//!
 //! The protocol as read from AIWolf's server and library: `docs/aiwolf-protocol-notes.md`.
 //!
-//! Not yet (the rest of the AIWolf issue): JWT auth, mixed-team matching, AIWolf seats in
-//! REST-created games, the `NAME` liveness probe after a timeout, AIWolf's whisper rounds and
-//! budgets (here: one `WHISPER` turn per werewolf before each attack), AIWolf's game/JSON
-//! loggers, and AIWolf's other rules in the presets (the first night is AIWolf's).
+//! Not yet (the rest of the AIWolf issue): mixed-team matching, AIWolf seats in REST-created
+//! games, AIWolf's whisper rounds and budgets (here: one `WHISPER` turn per werewolf before
+//! each attack), AIWolf's game logger, AIWolf's abort once `max_continue_error_ratio` of the
+//! agents have failed (the hub plays a failed agent's seat by its timeouts), and AIWolf's
+//! other rules in the presets (the first night is AIWolf's).
 
+pub mod auth;
+pub mod json_log;
+pub mod listener;
 pub mod packets;
+pub mod probe;
 pub mod view;
 
 use crate::connection_manager::{Admission, Credential};
 use crate::games::{GameCommand, GameShared, Member};
 use crate::state::AppState;
-use axum::extract::State;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use packets::{
@@ -48,8 +60,6 @@ use werewolf_schemas::{ActionKind, ClientMessage, ClientType, ServerFrame};
 
 /// How long an agent may take to answer `NAME`.
 const NAME_TIMEOUT: Duration = Duration::from_secs(30);
-/// AIWolf's per-action timeout (its `server.timeout.action`).
-const ACTION_TIMEOUT_MS: u64 = 60_000;
 
 /// Agents waiting for a game, by team.
 #[derive(Debug, Default)]
@@ -78,13 +88,18 @@ struct Seated {
     ids: Vec<String>,
     /// The rules, for `setting`.
     setting: Setting,
+    /// The game's JSON log (`AIWOLF_LOG_DIR`).
+    log: Option<json_log::GameJsonLog>,
 }
 
 /// `GET /ws`: an AIWolf agent. Holds one of the hub's connection slots (and of its
-/// address's) like any socket.
+/// address's) like any socket. With `AIWOLF_SECRET_KEY` set, its token is checked first
+/// ([`auth`]).
 pub async fn upgrade(
     State(state): State<AppState>,
     peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     let ws = match ws {
@@ -97,6 +112,15 @@ pub async fn upgrade(
             "server is shutting down".to_owned(),
         );
     }
+    let token = match state.config.aiwolf_secret_key.as_deref() {
+        Some(secret) => match auth::verify(secret, &auth::token_of(query.as_deref(), &headers)) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                return crate::api::error(axum::http::StatusCode::UNAUTHORIZED, e.to_string());
+            }
+        },
+        None => None,
+    };
     let ip_slot = match crate::upgrade::take_ip_slot(&state, peer.map(|p| p.0.0.ip())) {
         Ok(s) => s,
         Err(refusal) => return *refusal,
@@ -108,7 +132,7 @@ pub async fn upgrade(
     ws.max_message_size(state.config.ws_max_message_bytes)
         .on_upgrade(move |socket| {
             tracker.track_future(async move {
-                agent(socket, state).await;
+                agent(socket, state, token).await;
                 drop(slot);
                 drop(ip_slot);
             })
@@ -120,8 +144,8 @@ pub fn team_of(name: &str) -> &str {
     name.trim_end_matches(|c: char| c.is_ascii_digit())
 }
 
-/// One AIWolf agent from handshake to `FINISH`.
-async fn agent(mut socket: WebSocket, state: AppState) {
+/// One AIWolf agent from handshake to `FINISH`; `token`: its verified token when auth is on.
+async fn agent(mut socket: WebSocket, state: AppState, token: Option<auth::PlayerToken>) {
     if send(&mut socket, &Packet::name()).await.is_err() {
         return;
     }
@@ -130,6 +154,15 @@ async fn agent(mut socket: WebSocket, state: AppState) {
         _ => return,
     };
     let team = team_of(&name).to_owned();
+    if let Some(Err(e)) = token.map(|t| t.check_team(&team)) {
+        info!(name = %name, "AIWolf agent refused: its token is for another team");
+        let close = axum::extract::ws::CloseFrame {
+            code: 1008,
+            reason: e.to_string().into(),
+        };
+        let _ = socket.send(Message::Close(Some(close))).await;
+        return;
+    }
     info!(name = %name, team = %team, "AIWolf agent waiting");
     let (tx, rx) = oneshot::channel();
     enter(
@@ -196,7 +229,10 @@ async fn start_game(state: AppState, agents: Vec<Waiting>) {
     let body = serde_json::json!({
         "preset": preset,
         "players": names,
-        "action_timeout_ms": ACTION_TIMEOUT_MS,
+        // AIWolf's action timeout plus its grace: the hub never expires a request before
+        // AIWolf would (the adapter's probe starts then, see `probe`). The preset's rules
+        // are AIWolf's.
+        "action_timeout_ms": state.config.aiwolf_game_timeout_ms(),
     });
     let spec = serde_json::from_value::<crate::games::spec::CreateGame>(body)
         .map_err(|e| e.to_string())
@@ -208,7 +244,7 @@ async fn start_game(state: AppState, agents: Vec<Waiting>) {
             return;
         }
     };
-    let setting = setting_of(&spec);
+    let setting = setting_of(&spec, &state.config);
     let created = match state.games.create(spec, state.links()).await {
         Ok(c) => c,
         Err(e) => {
@@ -221,18 +257,23 @@ async fn start_game(state: AppState, agents: Vec<Waiting>) {
     };
     let ids: Vec<String> = game.seats().iter().map(|s| s.player_id.clone()).collect();
     info!(game_id = %created.game_id, players, "AIWolf game created");
+    let log = state.config.aiwolf_log_dir.as_ref().map(|dir| {
+        let names: Vec<String> = agents.iter().map(|w| w.name.clone()).collect();
+        json_log::GameJsonLog::start(std::path::Path::new(dir), &created.game_id, &names)
+    });
     for (seat, w) in agents.into_iter().enumerate() {
         let _ = w.seat.send(Seated {
             game: game.clone(),
             seat,
             ids: ids.clone(),
             setting: setting.clone(),
+            log: log.clone(),
         });
     }
 }
 
 /// The `setting` of a game.
-fn setting_of(spec: &crate::games::spec::GameSpec) -> Setting {
+fn setting_of(spec: &crate::games::spec::GameSpec, config: &crate::Config) -> Setting {
     let counts = spec.config.roles.counts();
     let role_num_map = BTreeMap::from([
         ("WEREWOLF", usize::from(counts.werewolf)),
@@ -277,21 +318,22 @@ fn setting_of(spec: &crate::games::spec::GameSpec) -> Setting {
             allow_no_target: false,
         },
         timeout: TimeoutSetting {
-            action: ACTION_TIMEOUT_MS,
-            response: 120_000,
+            action: config.aiwolf_action_timeout_ms,
+            response: config.aiwolf_response_timeout_ms,
         },
         role_num_map,
     }
 }
 
 /// Plays a seat: attaches to the game as its agent and translates both ways until the
-/// game is over or the agent leaves.
-async fn play(mut socket: WebSocket, state: AppState, name: String, seated: Seated) {
+/// game is over or the agent leaves. AIWolf's timeouts and liveness probe: [`probe`].
+async fn play(socket: WebSocket, state: AppState, name: String, seated: Seated) {
     let Seated {
         game,
         seat,
         ids,
         setting,
+        log,
     } = seated;
     let player_id = ids[seat].clone();
     let admission = Admission {
@@ -317,11 +359,23 @@ async fn play(mut socket: WebSocket, state: AppState, name: String, seated: Seat
         return;
     }
     info!(name = %name, player_id = %player_id, "AIWolf agent seated");
-    let mut view = SeatView::new(game.id.to_string(), seat, ids, setting);
-    let mut asked: Option<Asked> = None;
+    let mut view = SeatView::new(game.id.to_string(), seat, ids.clone(), setting);
+    let mut line = probe::AgentLine::new(
+        socket,
+        name.clone(),
+        packets::agent_name(seat),
+        log.clone(),
+        &state.config,
+    );
+    let mut over = false;
     let why = loop {
+        if over && !line.probing() {
+            let _ = line.socket.send(Message::Close(None)).await;
+            break "game over";
+        }
+        let deadline = line.deadline();
         tokio::select! {
-            frame = frames.recv() => {
+            frame = frames.recv(), if !over => {
                 let Some(Message::Text(text)) = frame else {
                     if frame.is_none() { break "game ended the connection"; }
                     continue;
@@ -329,26 +383,36 @@ async fn play(mut socket: WebSocket, state: AppState, name: String, seated: Seat
                 let Ok(frame) = serde_json::from_str::<ServerFrame>(text.as_str()) else {
                     continue;
                 };
-                let over = matches!(frame.message, werewolf_schemas::ServerMessage::GameOver(_));
-                let (packets, ask) = view.on_frame(&frame.message);
-                for p in &packets {
-                    if send(&mut socket, p).await.is_err() {
-                        break;
-                    }
+                if let Some(log) = &log {
+                    log_facts(log, &ids, seat, &frame.message);
                 }
-                if ask.is_some() {
-                    asked = ask;
+                if matches!(frame.message, werewolf_schemas::ServerMessage::GameOver(_)) {
+                    over = true;
                 }
-                if over {
-                    let _ = socket.send(Message::Close(None)).await;
-                    break "game over";
+                if let werewolf_schemas::ServerMessage::ActionResult(r) = &frame.message
+                    && r.result == werewolf_schemas::ResultValue::TimedOut
+                    && let Some(id) = &r.request_id
+                    && line.on_timed_out(id).await.is_err()
+                {
+                    break "agent left";
+                }
+                let (packets, mut ask) = view.on_frame(&frame.message);
+                let last = packets.len().saturating_sub(1);
+                let mut sent = Ok(());
+                for (i, p) in packets.iter().enumerate() {
+                    let asked = if i == last { ask.take() } else { None };
+                    sent = sent.and(line.deliver(p, asked).await);
+                }
+                if sent.is_err() {
+                    break "agent left";
                 }
             }
-            text = next_text(&mut socket) => {
+            text = next_text(&mut line.socket) => {
                 let Some(text) = text else { break "agent left" };
-                let Some(a) = asked.take() else {
-                    debug!(text = %text, "AIWolf answer to nothing; ignored");
-                    continue;
+                let a = match line.on_text(text.clone()).await {
+                    Ok(Some((a, _))) => a,
+                    Ok(None) => continue,
+                    Err(_) => break "agent left",
                 };
                 if a.whisper {
                     // Said to the pack (unless passed), then the attack itself is asked.
@@ -367,10 +431,9 @@ async fn play(mut socket: WebSocket, state: AppState, name: String, seated: Seat
                         }
                     }
                     let attack = view.attack_packet();
-                    if send(&mut socket, &attack).await.is_err() {
+                    if line.deliver(&attack, Some(Asked { whisper: false, ..a })).await.is_err() {
                         break "agent left";
                     }
-                    asked = Some(Asked { whisper: false, ..a });
                     continue;
                 }
                 if let Some(action) = answer(&view, &a, &text) {
@@ -384,6 +447,11 @@ async fn play(mut socket: WebSocket, state: AppState, name: String, seated: Seat
                     }
                 }
             }
+            _ = sleep_until(deadline), if deadline.is_some() => {
+                if line.on_deadline().await.is_err() {
+                    break "agent left";
+                }
+            }
         }
     };
     let _ = game
@@ -395,6 +463,40 @@ async fn play(mut socket: WebSocket, state: AppState, name: String, seated: Seat
         .await;
     state.manager.disconnect(&entry, why);
     info!(name = %name, reason = why, "AIWolf agent done");
+}
+
+/// Sleeps until `deadline` (for ever without one).
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// What the JSON log takes from the seat's stream: the seat's own role when dealt, every role
+/// and the winner at the end.
+fn log_facts(
+    log: &json_log::GameJsonLog,
+    ids: &[String],
+    seat: usize,
+    message: &werewolf_schemas::ServerMessage,
+) {
+    match message {
+        werewolf_schemas::ServerMessage::GameState(s) => {
+            if let Some(you) = &s.you {
+                log.role(seat, packets::role_name(you.role));
+            }
+        }
+        werewolf_schemas::ServerMessage::GameOver(over) => {
+            for (id, role) in &over.roles {
+                if let Some(s) = ids.iter().position(|i| i == id) {
+                    log.role(s, packets::role_name(*role));
+                }
+            }
+            log.end(over.winner);
+        }
+        _ => {}
+    }
 }
 
 /// The `player_action` an AIWolf answer is.

@@ -116,6 +116,25 @@ pub struct Config {
     /// Seats of a game the AIWolf endpoint (`GET /ws`) starts for one team's waiting agents
     /// (`AIWOLF_PLAYERS`, 5 or 13, default 5: `aiwolf5` or `aiwolf13`).
     pub aiwolf_players: usize,
+    /// The AIWolf endpoint's JWT secret (`AIWOLF_SECRET_KEY`: AIWolf's `SECRET_KEY`). When
+    /// set, `GET /ws` requires an HMAC-signed (HS256/384/512) `PLAYER` token of the agent's
+    /// team in `?token=` or `Authorization: Bearer`; unset (or empty): tokens are ignored.
+    pub aiwolf_secret_key: Option<String>,
+    /// A second port serving only the AIWolf endpoint `GET /ws` on `WS_HOST`
+    /// (`AIWOLF_PORT`; unset: none; 0 picks a free port). Must differ from `WS_PORT`.
+    pub aiwolf_port: Option<u16>,
+    /// Milliseconds an AIWolf agent has to answer a request (`AIWOLF_ACTION_TIMEOUT_MS`,
+    /// default 60000: AIWolf's `server.timeout.action`, sent as `setting.timeout.action`). ≥ 1.
+    pub aiwolf_action_timeout_ms: u64,
+    /// Milliseconds an AIWolf agent has to answer the `NAME` liveness probe after a timeout
+    /// (`AIWOLF_RESPONSE_TIMEOUT_MS`, default 120000: `server.timeout.response`). ≥ 1.
+    pub aiwolf_response_timeout_ms: u64,
+    /// Grace after the action timeout before the probe, in ms
+    /// (`AIWOLF_ACCEPTABLE_TIMEOUT_MS`, default 5000: `server.timeout.acceptable`; not sent).
+    pub aiwolf_acceptable_timeout_ms: u64,
+    /// Directory of AIWolf's contest logs (`AIWOLF_LOG_DIR`; unset: none): one JSON file per
+    /// AIWolf game in `<dir>/json/`, as AIWolf's `json_logger`.
+    pub aiwolf_log_dir: Option<String>,
 }
 
 impl Default for Config {
@@ -154,6 +173,12 @@ impl Default for Config {
             hub_redis_lease_ms: 5000,
             hub_node_url: None,
             aiwolf_players: 5,
+            aiwolf_secret_key: None,
+            aiwolf_port: None,
+            aiwolf_action_timeout_ms: 60_000,
+            aiwolf_response_timeout_ms: 120_000,
+            aiwolf_acceptable_timeout_ms: 5_000,
+            aiwolf_log_dir: None,
         }
     }
 }
@@ -177,6 +202,17 @@ impl Config {
         // A token pasted with a trailing newline or space would never match a Bearer header.
         if let Some(token) = &mut config.hub_admin_token {
             *token = token.trim().to_owned();
+        }
+        // `AIWOLF_SECRET_KEY=` (as in AIWolf's example.env) means no secret: auth off.
+        if config.aiwolf_secret_key.as_deref() == Some("") {
+            config.aiwolf_secret_key = None;
+        }
+        if config
+            .aiwolf_log_dir
+            .as_deref()
+            .is_some_and(|d| d.trim().is_empty())
+        {
+            config.aiwolf_log_dir = None;
         }
         config.validate()?;
         Ok(config)
@@ -296,6 +332,38 @@ impl Config {
                 "must be 5 or 13 (AIWolf's games: aiwolf5, aiwolf13)",
             );
         }
+        if let Some(port) = self.aiwolf_port
+            && port != 0
+            && port == self.ws_port
+        {
+            return fail(
+                "AIWOLF_PORT",
+                "must differ from WS_PORT (the hub's own port serves GET /ws already)",
+            );
+        }
+        let max_timeout = crate::games::spec::MAX_TIMEOUT_MS;
+        if self.aiwolf_action_timeout_ms == 0 {
+            return fail("AIWOLF_ACTION_TIMEOUT_MS", "must be at least 1 (ms)");
+        }
+        if self.aiwolf_response_timeout_ms == 0 || self.aiwolf_response_timeout_ms > max_timeout {
+            return fail(
+                "AIWOLF_RESPONSE_TIMEOUT_MS",
+                &format!("must be 1 to {max_timeout} (ms)"),
+            );
+        }
+        if self
+            .aiwolf_action_timeout_ms
+            .saturating_add(self.aiwolf_acceptable_timeout_ms)
+            > max_timeout
+        {
+            return fail(
+                "AIWOLF_ACTION_TIMEOUT_MS",
+                &format!(
+                    "plus AIWOLF_ACCEPTABLE_TIMEOUT_MS must be at most {max_timeout} (ms): \
+                     the hub game's action timeout"
+                ),
+            );
+        }
         if self.hub_redis_prefix.is_empty()
             || !self
                 .hub_redis_prefix
@@ -403,6 +471,13 @@ impl Config {
         self.ws_max_message_bytes.saturating_sub(1024) / 4
     }
 
+    /// The action timeout of the AIWolf endpoint's hub games: AIWolf's action timeout plus
+    /// its grace, so the hub never expires a request before AIWolf would.
+    pub fn aiwolf_game_timeout_ms(&self) -> u64 {
+        self.aiwolf_action_timeout_ms
+            .saturating_add(self.aiwolf_acceptable_timeout_ms)
+    }
+
     /// Grace given to sockets on shutdown.
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_millis(self.ws_shutdown_grace_ms)
@@ -456,11 +531,34 @@ mod tests {
             ("HUB_NODE_URL", "10.0.0.5:8000"),
             ("HUB_NODE_URL", "http://10.0.0.5:8000"),
             ("HUB_NODE_URL", "https://10.0.0.5:8000"),
+            ("AIWOLF_PORT", "8000"),
+            ("AIWOLF_ACTION_TIMEOUT_MS", "0"),
+            ("AIWOLF_RESPONSE_TIMEOUT_MS", "0"),
+            ("AIWOLF_ACCEPTABLE_TIMEOUT_MS", "86400000"),
         ] {
             let err = Config::from_vars(vars(&[(var, value)]))
                 .expect_err(var)
                 .to_string();
             assert!(err.contains(var), "{err:?} should name {var}");
         }
+    }
+
+    #[test]
+    fn aiwolf_settings() {
+        let c = Config::from_vars(vars(&[])).expect("defaults");
+        assert_eq!(c.aiwolf_port, None);
+        assert_eq!(c.aiwolf_secret_key, None);
+        assert_eq!(c.aiwolf_game_timeout_ms(), 65_000);
+        let c = Config::from_vars(vars(&[
+            ("AIWOLF_SECRET_KEY", ""),
+            ("AIWOLF_PORT", "0"),
+            ("WS_PORT", "0"),
+            ("AIWOLF_ACTION_TIMEOUT_MS", "1500"),
+            ("AIWOLF_ACCEPTABLE_TIMEOUT_MS", "0"),
+        ]))
+        .expect("valid");
+        assert_eq!(c.aiwolf_secret_key, None, "empty: auth off");
+        assert_eq!(c.aiwolf_port, Some(0), "0 and 0 are two free ports");
+        assert_eq!(c.aiwolf_game_timeout_ms(), 1500);
     }
 }

@@ -165,6 +165,36 @@ pub const SETTINGS: &[Setting] = &[
         "seats of the games the AIWolf endpoint (GET /ws) starts: 5 or 13",
     ),
     setting(
+        "AIWOLF_SECRET_KEY",
+        "aiwolf-secret-key",
+        "AIWolf's SECRET_KEY: GET /ws then requires an HMAC-signed PLAYER JWT of the agent's team",
+    ),
+    setting(
+        "AIWOLF_PORT",
+        "aiwolf-port",
+        "second port serving only the AIWolf endpoint GET /ws (0 picks a free one)",
+    ),
+    setting(
+        "AIWOLF_ACTION_TIMEOUT_MS",
+        "aiwolf-action-timeout-ms",
+        "ms an AIWolf agent has to answer a request (AIWolf's timeout.action)",
+    ),
+    setting(
+        "AIWOLF_RESPONSE_TIMEOUT_MS",
+        "aiwolf-response-timeout-ms",
+        "ms an AIWolf agent has to answer the NAME liveness probe (timeout.response)",
+    ),
+    setting(
+        "AIWOLF_ACCEPTABLE_TIMEOUT_MS",
+        "aiwolf-acceptable-timeout-ms",
+        "grace in ms after the action timeout before the NAME probe (timeout.acceptable)",
+    ),
+    setting(
+        "AIWOLF_LOG_DIR",
+        "aiwolf-log-dir",
+        "directory of AIWolf's contest logs (json/: one file per AIWolf game)",
+    ),
+    setting(
         "HUB_REDIS_RETRY_S",
         "redis-retry-s",
         "seconds a lost Redis connection is retried before a write halts its game",
