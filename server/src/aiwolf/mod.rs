@@ -23,6 +23,7 @@
 //! budgets (here: one `WHISPER` turn per werewolf before each attack), AIWolf's game/JSON
 //! loggers, and AIWolf's other rules in the presets (the first night is AIWolf's).
 
+pub mod game_log;
 pub mod packets;
 pub mod view;
 
@@ -226,6 +227,7 @@ async fn start_game(state: AppState, agents: Vec<Waiting>) {
     };
     let ids: Vec<String> = game.seats().iter().map(|s| s.player_id.clone()).collect();
     info!(game_id = %created.game_id, players, "AIWolf game created");
+    game_log::write_when_over(state.clone(), game.clone());
     for (seat, w) in agents.into_iter().enumerate() {
         let _ = w.seat.send(Seated {
             game: game.clone(),

@@ -116,6 +116,10 @@ pub struct Config {
     /// Seats of a game the AIWolf endpoint (`GET /ws`) starts for one team's waiting agents
     /// (`AIWOLF_PLAYERS`, 5 or 13, default 5: `aiwolf5` or `aiwolf13`).
     pub aiwolf_players: usize,
+    /// Where AIWolf's log files go (`AIWOLF_LOG_DIR`; unset: none are written): the game
+    /// logger's CSV of each game of the AIWolf endpoint in `<dir>/game/{timestamp}_{teams}.log`
+    /// (and its JSON logger's in `<dir>/json/`), as `aiwolf-nlp-server` writes them.
+    pub aiwolf_log_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -154,6 +158,7 @@ impl Default for Config {
             hub_redis_lease_ms: 5000,
             hub_node_url: None,
             aiwolf_players: 5,
+            aiwolf_log_dir: None,
         }
     }
 }
@@ -295,6 +300,17 @@ impl Config {
                 "AIWOLF_PLAYERS",
                 "must be 5 or 13 (AIWolf's games: aiwolf5, aiwolf13)",
             );
+        }
+        if let Some(dir) = self.aiwolf_log_dir.as_deref() {
+            if dir.as_os_str().is_empty() {
+                return fail("AIWOLF_LOG_DIR", "must not be empty when set");
+            }
+            if dir.exists() && !dir.is_dir() {
+                return fail(
+                    "AIWOLF_LOG_DIR",
+                    &format!("must be a directory, got the file '{}'", dir.display()),
+                );
+            }
         }
         if self.hub_redis_prefix.is_empty()
             || !self
@@ -456,6 +472,8 @@ mod tests {
             ("HUB_NODE_URL", "10.0.0.5:8000"),
             ("HUB_NODE_URL", "http://10.0.0.5:8000"),
             ("HUB_NODE_URL", "https://10.0.0.5:8000"),
+            ("AIWOLF_LOG_DIR", ""),
+            ("AIWOLF_LOG_DIR", "/dev/null"),
         ] {
             let err = Config::from_vars(vars(&[(var, value)]))
                 .expect_err(var)

@@ -165,6 +165,11 @@ pub const SETTINGS: &[Setting] = &[
         "seats of the games the AIWolf endpoint (GET /ws) starts: 5 or 13",
     ),
     setting(
+        "AIWOLF_LOG_DIR",
+        "aiwolf-log-dir",
+        "directory of AIWolf's log files of the AIWolf endpoint's games (game/, json/; unset: none)",
+    ),
+    setting(
         "HUB_REDIS_RETRY_S",
         "redis-retry-s",
         "seconds a lost Redis connection is retried before a write halts its game",
