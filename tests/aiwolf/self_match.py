@@ -2,6 +2,12 @@
 unknown request, a missing map or a malformed setting) self-match on the hub's AIWolf endpoint
 and play to FINISH. Prints one JSON line per agent; exits non-zero if any agent fails.
 
+Every agent also audits every packet it gets (the per-seat leak audit): its report's `leaks`
+lists each packet that told it what its role may not know (a WHISPER or a whisper_history to a
+non-werewolf, a divine_result to a non-seer, a medium_result to a non-medium, an
+attack_vote_list to a non-werewolf), and `role_maps` holds every distinct role_map it saw before
+FINISH, which the test compares with what the seat may know.
+
 usage: self_match.py WS_URL TEAM COUNT SEED
 """
 
@@ -11,24 +17,60 @@ import sys
 import threading
 
 from aiwolf_nlp_common.client import Client
-from aiwolf_nlp_common.packet import Request, Role
+from aiwolf_nlp_common.packet import Packet, Request, Role
 
 url, team, count, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 results = [None] * count
+
+
+def audit(out: dict, role: str | None, data: dict) -> None:
+    """Records what this packet tells a seat of role `role` that the seat may not know."""
+    req = data.get("request")
+    info = data.get("info") or {}
+    where = f"{req} day {info.get('day')}"
+    if role is None:
+        return
+    wolf = role == "WEREWOLF"
+    if req == "WHISPER" and not wolf:
+        out["leaks"].append(f"{where}: a WHISPER request to a {role}")
+    if "whisper_history" in data and not wolf:
+        out["leaks"].append(f"{where}: whisper_history to a {role}: {data['whisper_history']}")
+    if "divine_result" in info and role != "SEER":
+        out["leaks"].append(f"{where}: divine_result to a {role}")
+    if "medium_result" in info and role != "MEDIUM":
+        out["leaks"].append(f"{where}: medium_result to a {role}")
+    if "attack_vote_list" in info and not wolf:
+        out["leaks"].append(f"{where}: attack_vote_list to a {role}")
+    for key in ("divine_result", "medium_result", "attack_vote_list"):
+        if key in info:
+            out.setdefault(key + "s", 0)
+            out[key + "s"] += 1
+    if req != "FINISH" and "role_map" in info:
+        seen = {k: v for k, v in info["role_map"].items()}
+        if seen not in out["role_maps"]:
+            out["role_maps"].append(seen)
 
 
 def play(i: int) -> None:
     name = f"{team}{i + 1}"
     rng = random.Random(seed * 100 + i)
     seen = []
-    out = {"name": name, "requests": seen, "errors": []}
+    out = {"name": name, "requests": seen, "errors": [], "leaks": [], "role_maps": []}
+    role = None
     client = Client(url, None)
     try:
         client.connect()
         talks = 0
         while True:
-            packet = client.receive()  # aiwolf-nlp-common parses (and validates) every packet
+            # The raw packet for the audit, then aiwolf-nlp-common's own parsing (which validates
+            # it) exactly as its Client.receive does.
+            raw = client.socket.recv()
+            data = json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
+            packet = Packet.from_dict(data)
             req = packet.request
+            if req == Request.INITIALIZE:
+                role = data["info"]["role_map"][data["info"]["agent"]]
+            audit(out, role, data)
             seen.append(req.value)
             info = packet.info
             if packet.whisper_history:
@@ -58,9 +100,7 @@ def play(i: int) -> None:
                     out["divines"] += 1
             elif req == Request.DAILY_INITIALIZE:
                 if info.divine_result is not None:
-                    out.setdefault("divine_results", []).append(info.divine_result.result.value)
-                # What this seat may know of roles, every day.
-                out.setdefault("role_maps", []).append({k: v.value for k, v in info.role_map.items()})
+                    out.setdefault("divine_species", []).append(info.divine_result.result.value)
             elif req == Request.FINISH:
                 out["finish_role_map"] = {k: v.value for k, v in info.role_map.items()}
                 break

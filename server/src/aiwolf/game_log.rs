@@ -664,125 +664,9 @@ mod tests {
     //! the game actor routes them to the full stream (`games::wire::event_message` for each
     //! event, then the full `game_state` after a batch that changed the phase).
 
+    use super::super::scripted::{Played, play, storyline};
     use super::*;
-    use crate::games::wire::{self, Names, RequestIds};
-    use std::collections::VecDeque;
-    use werewolf_engine::{
-        self as engine, Action, DeathCause, EventKind, Game, GameConfig, Output, Request, Seat,
-    };
-    use werewolf_schemas::{GameStateBody, PlayerInfo};
-
-    /// A played game: its full stream and the engine's own events.
-    struct Played {
-        /// The full stream's messages.
-        full: Vec<ServerMessage>,
-        /// Every engine event (the truth the log is checked against).
-        events: Vec<EventKind>,
-        /// Seats' player ids.
-        ids: Vec<String>,
-        /// Seats' names.
-        names: Vec<String>,
-        /// The final game.
-        game: Game,
-    }
-
-    /// The full `game_state`, as the actor's `state_for(Member::Full)` builds it.
-    fn full_state(game: &Game, names: &Names) -> ServerMessage {
-        let players: Vec<PlayerInfo> = game
-            .seats()
-            .map(|s| PlayerInfo {
-                id: names.id(s),
-                name: names.name(s),
-                alive: game.is_alive(s),
-                connected: Some(true),
-                role: game.role_of(s),
-                bot: false,
-            })
-            .collect();
-        let alive = players.iter().filter(|p| p.alive).count() as u32;
-        ServerMessage::GameState(GameStateBody {
-            game_id: Some("g".to_owned()),
-            seq: Some(0),
-            phase: wire::phase(game.phase()),
-            day: game.day(),
-            current_turn: game.day(),
-            alive_count: alive,
-            dead_count: players.len() as u32 - alive,
-            players,
-            you: None,
-            winner: game.winner(),
-        })
-    }
-
-    /// Plays `config` with `choose` answering each request in issue order; a werewolf with a
-    /// fellow alive whispers before its attack vote, as the AIWolf endpoint's wolves do.
-    fn play(config: GameConfig, mut choose: impl FnMut(&Game, &Request) -> Action) -> Played {
-        let n = config.player_count();
-        let (mut game, first) = Game::new(config, n).expect("valid config");
-        let names = Names {
-            ids: (1..=n).map(|i| format!("g-p{i}")).collect(),
-            names: (1..=n).map(|i| format!("kanolab{i}")).collect(),
-        };
-        let mut requests = RequestIds::new(n);
-        let mut queue: VecDeque<Request> = VecDeque::new();
-        let mut full = Vec::new();
-        let mut events = Vec::new();
-        let mut feed = |game: &Game,
-                        outputs: Vec<Output>,
-                        queue: &mut VecDeque<Request>,
-                        full: &mut Vec<ServerMessage>,
-                        requests: &mut RequestIds| {
-            let mut changed = false;
-            for output in outputs {
-                match output {
-                    Output::Event(e) => {
-                        changed |= matches!(
-                            e.kind,
-                            EventKind::PhaseChanged { .. } | EventKind::GameOver { .. }
-                        );
-                        if let Some((m, _)) = wire::event_message("g", &names, requests, &e.kind) {
-                            full.push(m);
-                        }
-                        events.push(e.kind);
-                    }
-                    Output::Request(r) => {
-                        requests.assign(r.seat.index(), r.id);
-                        queue.push_back(r);
-                    }
-                    Output::Closed(_) => {}
-                }
-            }
-            if changed {
-                full.push(full_state(game, &names));
-            }
-        };
-        feed(&game, first, &mut queue, &mut full, &mut requests);
-        while let Some(request) = queue.pop_front() {
-            if game.pending_request(request.id).is_none() {
-                continue;
-            }
-            if request.kind == engine::ActionKind::Attack
-                && game.werewolf_seats().filter(|&w| game.is_alive(w)).count() >= 2
-            {
-                let text = format!("whisper, from {}", request.seat.index() + 1);
-                let out = game.whisper(request.seat, text).expect("a wolf whispers");
-                feed(&game, out, &mut queue, &mut full, &mut requests);
-            }
-            let action = choose(&game, &request);
-            let out = game
-                .act(request.seat, request.id, action)
-                .expect("a legal action");
-            feed(&game, out, &mut queue, &mut full, &mut requests);
-        }
-        assert!(game.is_over(), "the game ended");
-        Played {
-            full,
-            events,
-            ids: names.ids.clone(),
-            names: names.names.clone(),
-            game,
-        }
-    }
+    use werewolf_engine::{self as engine, DeathCause, EventKind, GameConfig, Seat};
 
     fn log_of(played: &Played) -> GameLog {
         let mut log = GameLog::new(played.ids.clone(), played.names.clone());
@@ -947,42 +831,7 @@ mod tests {
     /// day 1 on in `aiwolf5`).
     #[test]
     fn aiwolf_game_log_of_the_notes_storyline() {
-        use Role::{Possessed, Seer, Villager, Werewolf};
-        let want = [Seer, Werewolf, Villager, Possessed, Villager];
-        let config = (0..100_000u64)
-            .map(|seed| {
-                let mut c = GameConfig::preset("aiwolf5")
-                    .expect("preset")
-                    .with_seed(seed);
-                c.first_night_attack = false;
-                c.talk_rounds = 1;
-                c
-            })
-            .find(|c| {
-                let (g, _) = Game::new(c.clone(), 5).expect("valid");
-                (0..5).all(|i| g.role_of(Seat(i as u8)) == Some(want[i]))
-            })
-            .expect("a seed deals the storyline's roles");
-        let seat = |i: u8| Seat(i - 1);
-        let played = play(config, |g, r| {
-            let me = r.seat.index() + 1;
-            match (r.kind, g.day()) {
-                (engine::ActionKind::Talk, _) if me == 4 => Action::Talk(None),
-                (engine::ActionKind::Talk, d) => {
-                    Action::Talk(Some(format!("day {d}, hi, I'm {me}")))
-                }
-                (engine::ActionKind::Divine, 1) => Action::Divine(seat(3)),
-                (engine::ActionKind::Divine, _) => Action::Divine(seat(2)),
-                (engine::ActionKind::Attack, _) => Action::Attack(seat(3)),
-                (engine::ActionKind::Vote, 1) => {
-                    Action::Vote(Some(seat(if matches!(me, 3 | 5) { 2 } else { 5 })))
-                }
-                (engine::ActionKind::Vote, _) => {
-                    Action::Vote(Some(seat(if me == 2 { 1 } else { 2 })))
-                }
-                _ => unreachable!("{r:?}"),
-            }
-        });
+        let played = storyline();
         let want = "\
 0,status,1,SEER,ALIVE,kanolab1,Agent[01]
 0,status,2,WEREWOLF,ALIVE,kanolab2,Agent[02]

@@ -24,7 +24,11 @@
 //! loggers, and AIWolf's other rules in the presets (the first night is AIWolf's).
 
 pub mod game_log;
+#[cfg(test)]
+mod golden;
 pub mod packets;
+#[cfg(test)]
+mod scripted;
 pub mod view;
 
 use crate::connection_manager::{Admission, Credential};
