@@ -20,8 +20,8 @@
 //!
 //! Not yet (the rest of the AIWolf issue): JWT auth, mixed-team matching, AIWolf seats in
 //! REST-created games, the `NAME` liveness probe after a timeout, AIWolf's whisper rounds and
-//! budgets (here: one `WHISPER` turn per werewolf before each attack), AIWolf's game/JSON
-//! loggers, and AIWolf's other rules in the presets (the first night is AIWolf's).
+//! budgets (here: one `WHISPER` turn per werewolf before each attack), AIWolf's JSON logger
+//! ([`game_log`] is its game logger), and AIWolf's other rules in the presets (the first night is AIWolf's).
 
 pub mod game_log;
 #[cfg(test)]
