@@ -86,6 +86,10 @@ pub fn api_routes() -> ApiRouter<AppState> {
             }),
         )
         .api_route(
+            "/games/{game_id}/aiwolf/game.log",
+            get_with(crate::aiwolf::game_log::route, crate::aiwolf::game_log::docs),
+        )
+        .api_route(
             "/ws/{client_id}",
             get_with(crate::upgrade::websocket, crate::upgrade::websocket_docs),
         )

@@ -125,6 +125,11 @@ fn the_endpoints_their_statuses_and_the_admin_token_are_documented() {
             "post",
             &["200", "401", "404", "409", "503"],
         ),
+        (
+            "/games/{game_id}/aiwolf/game.log",
+            "get",
+            &["200", "400", "401", "404", "503"],
+        ),
         ("/agents", "get", &["200"]),
         ("/schemas", "get", &["200"]),
         ("/schemas/{file}", "get", &["200", "404"]),

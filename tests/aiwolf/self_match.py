@@ -2,6 +2,12 @@
 unknown request, a missing map or a malformed setting) self-match on the hub's AIWolf endpoint
 and play to FINISH. Prints one JSON line per agent; exits non-zero if any agent fails.
 
+Every agent also audits every packet it gets (the per-seat leak audit): its report's `leaks`
+lists each packet that told it what its role may not know (a WHISPER or a whisper_history to a
+non-werewolf, a divine_result to a non-seer, a medium_result to a non-medium, an
+attack_vote_list to a non-werewolf), and `role_maps` holds every distinct role_map it saw before
+FINISH, which the test compares with what the seat may know.
+
 usage: self_match.py WS_URL TEAM COUNT SEED
 
 Environment (optional):
@@ -30,13 +36,43 @@ slow_s = float(os.environ.get("AIWOLF_SLOW_S", "0"))
 results = [None] * count
 
 
+def audit(out: dict, role: str | None, data: dict) -> None:
+    """Records what this packet tells a seat of role `role` that the seat may not know."""
+    req = data.get("request")
+    info = data.get("info") or {}
+    where = f"{req} day {info.get('day')}"
+    if role is None:
+        return
+    wolf = role == "WEREWOLF"
+    if req == "WHISPER" and not wolf:
+        out["leaks"].append(f"{where}: a WHISPER request to a {role}")
+    if "whisper_history" in data and not wolf:
+        out["leaks"].append(f"{where}: whisper_history to a {role}: {data['whisper_history']}")
+    if "divine_result" in info and role != "SEER":
+        out["leaks"].append(f"{where}: divine_result to a {role}")
+    if "medium_result" in info and role != "MEDIUM":
+        out["leaks"].append(f"{where}: medium_result to a {role}")
+    if "attack_vote_list" in info and not wolf:
+        out["leaks"].append(f"{where}: attack_vote_list to a {role}")
+    for key in ("divine_result", "medium_result", "attack_vote_list"):
+        if key in info:
+            out.setdefault(key + "s", 0)
+            out[key + "s"] += 1
+    if req != "FINISH" and "role_map" in info:
+        seen = {k: v for k, v in info["role_map"].items()}
+        if seen not in out["role_maps"]:
+            out["role_maps"].append(seen)
+
+
 def play(i: int) -> None:
     name = f"{team}{i + 1}"
     rng = random.Random(seed * 100 + i)
     seen = []
     # Every packet but NAME as received, to compare with the hub's JSON log.
     raw_seen = []
-    out = {"name": name, "requests": seen, "errors": [], "raw": raw_seen}
+    out = {"name": name, "requests": seen, "errors": [], "raw": raw_seen, "leaks": [],
+           "role_maps": []}
+    role = None
     client = Client(url, token)
     mode = slow.get(name)
     try:
@@ -52,9 +88,14 @@ def play(i: int) -> None:
                 break
             if isinstance(raw, bytes):
                 raw = raw.decode("utf-8")
-            # What Client.receive does: aiwolf-nlp-common parses (and validates) every packet.
-            packet = Packet.from_dict(json.loads(raw))
+            # The raw packet for the audit, then aiwolf-nlp-common's own parsing (which validates
+            # it) exactly as its Client.receive does.
+            data = json.loads(raw)
+            packet = Packet.from_dict(data)
             req = packet.request
+            if req == Request.INITIALIZE:
+                role = data["info"]["role_map"][data["info"]["agent"]]
+            audit(out, role, data)
             seen.append(req.value)
             if req != Request.NAME:
                 raw_seen.append(raw)
@@ -94,9 +135,7 @@ def play(i: int) -> None:
                     out["divines"] += 1
             elif req == Request.DAILY_INITIALIZE:
                 if info.divine_result is not None:
-                    out.setdefault("divine_results", []).append(info.divine_result.result.value)
-                # What this seat may know of roles, every day.
-                out.setdefault("role_maps", []).append({k: v.value for k, v in info.role_map.items()})
+                    out.setdefault("divine_species", []).append(info.divine_result.result.value)
             elif req == Request.FINISH:
                 out["finish_role_map"] = {k: v.value for k, v in info.role_map.items()}
                 break

@@ -24,17 +24,26 @@
 //!
 //! The protocol as read from AIWolf's server and library: `docs/aiwolf-protocol-notes.md`.
 //!
-//! Not yet (the rest of the AIWolf issue): mixed-team matching, AIWolf seats in REST-created
-//! games, AIWolf's whisper rounds and budgets (here: one `WHISPER` turn per werewolf before
-//! each attack), AIWolf's game logger, AIWolf's abort once `max_continue_error_ratio` of the
-//! agents have failed (the hub plays a failed agent's seat by its timeouts), and AIWolf's
-//! other rules in the presets (the first night is AIWolf's).
+//! - AIWolf's game logger CSV (`GET /games/{id}/aiwolf/game.log`, and files in
+//!   `AIWOLF_LOG_DIR`): [`game_log`].
+//! - AIWolf seats in games created through `POST /games` (`protocol: aiwolf`), taken with
+//!   `GET /ws?game_id=…` and the seat's token; mixed-team matching (`AIWOLF_SELF_MATCH=false`).
+//!
+//! Where the hub differs from AIWolf's server: AIWolf's abort once `max_continue_error_ratio`
+//! of the agents have failed is not copied (the hub plays a failed agent's seat by its
+//! timeouts); whispers are one `WHISPER` turn per werewolf before each attack, not AIWolf's
+//! rounds (see the README's AIWolf section).
 
 pub mod auth;
+pub mod game_log;
+#[cfg(test)]
+mod golden;
 pub mod json_log;
 pub mod listener;
 pub mod packets;
 pub mod probe;
+#[cfg(test)]
+mod scripted;
 pub mod view;
 
 use crate::connection_manager::{Admission, Credential};
@@ -259,8 +268,9 @@ async fn start_game(state: AppState, agents: Vec<Waiting>) {
     info!(game_id = %created.game_id, players, "AIWolf game created");
     let log = state.config.aiwolf_log_dir.as_ref().map(|dir| {
         let names: Vec<String> = agents.iter().map(|w| w.name.clone()).collect();
-        json_log::GameJsonLog::start(std::path::Path::new(dir), &created.game_id, &names)
+        json_log::GameJsonLog::start(dir, &created.game_id, &names)
     });
+    game_log::write_when_over(state.clone(), game.clone());
     for (seat, w) in agents.into_iter().enumerate() {
         let _ = w.seat.send(Seated {
             game: game.clone(),

@@ -46,6 +46,11 @@ pub struct SeatView {
     initialized: bool,
     /// Whether today's `DAILY_FINISH` was sent.
     finished_today: bool,
+    /// A new day's `DAILY_INITIALIZE` waits for the rest of its dawn (the night's deaths, the
+    /// medium's result), as AIWolf's carries them; it goes out with the next frame that is
+    /// not part of the dawn, and not at all if the game ends at that dawn (AIWolf's server
+    /// sends `FINISH` then).
+    daily_due: bool,
     /// Today's public talks.
     talks: Vec<Talk>,
     /// How many of them the agent has had.
@@ -96,6 +101,7 @@ impl SeatView {
             day: 0,
             initialized: false,
             finished_today: false,
+            daily_due: false,
             talks: Vec::new(),
             talks_sent: 0,
             whispers: Vec::new(),
@@ -141,6 +147,17 @@ impl SeatView {
     pub fn on_frame(&mut self, message: &ServerMessage) -> (Vec<Packet>, Option<Asked>) {
         let mut out = Vec::new();
         let mut asked = None;
+        let dawn_over = match message {
+            ServerMessage::GameState(_)
+            | ServerMessage::ActionRequest(_)
+            | ServerMessage::AgentMessage(_) => true,
+            ServerMessage::PhaseUpdate(u) => u.phase != Phase::Ended,
+            _ => false,
+        };
+        if self.daily_due && dawn_over {
+            self.daily_due = false;
+            out.push(self.packet("DAILY_INITIALIZE", true));
+        }
         match message {
             ServerMessage::GameState(state) => {
                 for p in &state.players {
@@ -157,7 +174,13 @@ impl SeatView {
                 }
                 if !self.initialized && state.phase != Phase::Lobby && self.role.is_some() {
                     self.initialized = true;
-                    self.day = state.day;
+                    // The hub's night N is the night of AIWolf's day N - 1 (its first night is
+                    // AIWolf's night 0), so the next dawn starts a new day.
+                    self.day = if state.phase == Phase::Night {
+                        state.day.saturating_sub(1)
+                    } else {
+                        state.day
+                    };
                     out.push(self.packet("INITIALIZE", true));
                     out.push(self.packet("DAILY_INITIALIZE", true));
                 }
@@ -174,7 +197,11 @@ impl SeatView {
                     }
                 }
                 match update.phase {
-                    Phase::Day | Phase::Discussion if update.day > self.day && self.initialized => {
+                    Phase::Day if update.day > self.day && self.initialized => {
+                        self.new_day(update.day);
+                        self.daily_due = true;
+                    }
+                    Phase::Discussion if update.day > self.day && self.initialized => {
                         self.new_day(update.day);
                         out.push(self.packet("DAILY_INITIALIZE", true));
                     }
@@ -251,10 +278,10 @@ impl SeatView {
             ServerMessage::Death(d) => {
                 if let Some(s) = self.seat(&d.player_id) {
                     self.alive[s] = false;
-                    match d.cause {
-                        DeathCause::Execution => self.executed_today = Some(s),
-                        DeathCause::Night | DeathCause::Attack => self.attacked_tonight = Some(s),
-                        _ => {}
+                    // A night's deaths were taken from the dawn's `phase_update`, before the day
+                    // began; taken again here, they would show on the next day too.
+                    if d.cause == DeathCause::Execution {
+                        self.executed_today = Some(s);
                     }
                 }
             }
@@ -265,8 +292,14 @@ impl SeatView {
                     _ => None,
                 };
                 if let (Some(result), Some(target)) = (species, r.target.as_deref()) {
+                    // A divination is of tonight (AIWolf's day); the medium's result, read at
+                    // the dawn, is of yesterday's execution.
+                    let day = match r.action {
+                        ResultKind::Medium => self.day.saturating_sub(1),
+                        _ => self.day,
+                    };
                     let judge = Judge {
-                        day: self.day,
+                        day,
                         agent: agent_name(self.me),
                         target: self.name_of(target),
                         result,
@@ -285,6 +318,12 @@ impl SeatView {
                 }
             }
             ServerMessage::GameOver(over) => {
+                self.daily_due = false;
+                // Ended after a vote (or mid-night): AIWolf's server advances the day before
+                // `FINISH`, whose `info` then shows that day's execution and votes.
+                if self.finished_today && self.initialized {
+                    self.new_day(self.day + 1);
+                }
                 let mut p = self.packet("FINISH", false);
                 if let Some(info) = p.info.as_mut() {
                     info.role_map = over
@@ -395,9 +434,10 @@ impl SeatView {
         self.attack_votes_shown = std::mem::take(&mut self.attack_votes);
         self.executed_shown = self.executed_today.take();
         self.attacked_shown = self.attacked_tonight.take();
-        if let Some(judge) = self.divine_pending.take() {
-            self.divine_shown = Some(judge);
-        }
+        // AIWolf shows only last night's divination and yesterday's execution's reading
+        // (`gameStatuses[day-1]`): none if there was none.
+        self.divine_shown = self.divine_pending.take();
+        self.medium_shown = None;
     }
 
     /// A packet of `request` with the current `info` (and the `setting` if asked).

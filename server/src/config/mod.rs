@@ -132,9 +132,10 @@ pub struct Config {
     /// Grace after the action timeout before the probe, in ms
     /// (`AIWOLF_ACCEPTABLE_TIMEOUT_MS`, default 5000: `server.timeout.acceptable`; not sent).
     pub aiwolf_acceptable_timeout_ms: u64,
-    /// Directory of AIWolf's contest logs (`AIWOLF_LOG_DIR`; unset: none): one JSON file per
-    /// AIWolf game in `<dir>/json/`, as AIWolf's `json_logger`.
-    pub aiwolf_log_dir: Option<String>,
+    /// Where AIWolf's log files go (`AIWOLF_LOG_DIR`; unset: none are written): the game
+    /// logger's CSV of each game of the AIWolf endpoint in `<dir>/game/{timestamp}_{teams}.log`
+    /// (and its JSON logger's in `<dir>/json/`), as `aiwolf-nlp-server` writes them.
+    pub aiwolf_log_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -210,7 +211,7 @@ impl Config {
         if config
             .aiwolf_log_dir
             .as_deref()
-            .is_some_and(|d| d.trim().is_empty())
+            .is_some_and(|d| d.to_string_lossy().trim().is_empty())
         {
             config.aiwolf_log_dir = None;
         }
@@ -363,6 +364,14 @@ impl Config {
                      the hub game's action timeout"
                 ),
             );
+        }
+        if let Some(dir) = self.aiwolf_log_dir.as_deref() {
+            if dir.exists() && !dir.is_dir() {
+                return fail(
+                    "AIWOLF_LOG_DIR",
+                    &format!("must be a directory, got the file '{}'", dir.display()),
+                );
+            }
         }
         if self.hub_redis_prefix.is_empty()
             || !self
@@ -535,6 +544,7 @@ mod tests {
             ("AIWOLF_ACTION_TIMEOUT_MS", "0"),
             ("AIWOLF_RESPONSE_TIMEOUT_MS", "0"),
             ("AIWOLF_ACCEPTABLE_TIMEOUT_MS", "86400000"),
+            ("AIWOLF_LOG_DIR", "/dev/null"),
         ] {
             let err = Config::from_vars(vars(&[(var, value)]))
                 .expect_err(var)

@@ -192,7 +192,7 @@ pub const SETTINGS: &[Setting] = &[
     setting(
         "AIWOLF_LOG_DIR",
         "aiwolf-log-dir",
-        "directory of AIWolf's contest logs (json/: one file per AIWolf game)",
+        "directory of AIWolf's log files of the AIWolf endpoint's games (game/, json/; unset: none)",
     ),
     setting(
         "HUB_REDIS_RETRY_S",
