@@ -351,7 +351,6 @@ async fn five_agents_of_one_team_self_match_and_finish() {
     }
 }
 
-
 /// The files of `dir` once there is one (the log is written when the game's end is stored).
 async fn wait_for_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
@@ -875,4 +874,200 @@ async fn thirteen_agents_get_an_aiwolf13_game() {
             .any(|w| w["whispers_heard"].as_u64() >= Some(1)),
         "the whispers reached the pack in whisper_history: {wolves:?}"
     );
+}
+
+/// A game created through `POST /games` shared by two AIWolf agents (seats flagged
+/// `protocol: aiwolf`, taken through `GET /ws?game_id=…` with the seat's token), two of the
+/// hub's own JSON agents and a hub bot: everyone plays to the end of the same game, the AIWolf
+/// agents through their own library's parsing, with nothing leaked to any seat.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aiwolf_agents_hub_agents_and_a_bot_share_one_rest_game() {
+    let hub = HubProc::start("memory", None);
+    let body = serde_json::json!({
+        "preset": "aiwolf5",
+        "seed": 11,
+        "players": [
+            {"name": "kanolab1", "protocol": "aiwolf"},
+            "native1",
+            {"name": "kanolab2", "protocol": "aiwolf"},
+            {"name": "native2", "protocol": "hub"},
+            "Bot 5"
+        ],
+        "bot_seats": [5],
+        "action_timeout_ms": 20000,
+    });
+    let (status, _, text) = common::http_raw(&hub.addr, "POST", "/games", Some(body), None).await;
+    assert_eq!(status, 201, "{text}");
+    let created: Value = serde_json::from_str(&text).expect("json");
+    let gid = created["game_id"].as_str().expect("gid").to_owned();
+    let seats = created["players"].as_array().expect("seats");
+    let flagged: Vec<&Value> = seats.iter().filter(|s| s["protocol"] == "aiwolf").collect();
+    let natives: Vec<&Value> = seats
+        .iter()
+        .filter(|s| s.get("protocol").is_none())
+        .collect();
+    assert_eq!(
+        flagged
+            .iter()
+            .map(|s| s["name"].as_str())
+            .collect::<Vec<_>>(),
+        [Some("kanolab1"), Some("kanolab2")]
+    );
+    assert_eq!(natives.len(), 2, "{text}");
+    assert_eq!(created["config"]["aiwolf_seats"], serde_json::json!([1, 3]));
+
+    // Refusals before any upgrade: an unknown game, a wrong token, a hub seat's token.
+    let url = format!("ws://{}/ws?game_id={gid}", hub.addr);
+    let refused = |u: String, token: Option<String>| async move {
+        let mut req =
+            tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+                u.as_str(),
+            )
+            .expect("request");
+        if let Some(t) = token {
+            req.headers_mut().insert(
+                "authorization",
+                format!("Bearer {t}").parse().expect("header"),
+            );
+        }
+        match tokio_tungstenite::connect_async(req).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(r)) => r.status().as_u16(),
+            other => panic!("{u}: not refused: {:?}", other.map(|_| ())),
+        }
+    };
+    let native_token = natives[0]["token"].as_str().map(str::to_owned);
+    assert_eq!(
+        refused(
+            format!("ws://{}/ws?game_id=nope", hub.addr),
+            native_token.clone()
+        )
+        .await,
+        404
+    );
+    assert_eq!(refused(url.clone(), Some("wrong".to_owned())).await, 401);
+    assert_eq!(refused(url.clone(), native_token).await, 401);
+
+    // The hub's agents (the Rust SDK's random strategy) on their seats.
+    let client = werewolf_client::Hub::new(&format!("http://{}", hub.addr)).expect("hub");
+    let mut agents = Vec::new();
+    for (i, s) in natives.iter().enumerate() {
+        let mut a = client
+            .connect_agent(
+                &gid,
+                s["player_id"].as_str().expect("id"),
+                s["token"].as_str().expect("token"),
+            )
+            .await
+            .expect("connect");
+        agents.push(tokio::spawn(async move {
+            a.play(
+                &mut werewolf_client::RandomStrategy::new(i as u64),
+                |_, _| {},
+            )
+            .await
+        }));
+    }
+    // The AIWolf agents, each with its seat's token (the library sends it as Bearer).
+    let tokens: Vec<&str> = flagged
+        .iter()
+        .map(|s| s["token"].as_str().expect("token"))
+        .collect();
+    let tokens = tokens.join(",");
+    let reports = play_at(
+        &hub,
+        url,
+        "kanolab",
+        2,
+        3,
+        &[("AIWOLF_SEAT_TOKENS", tokens.as_str())],
+    )
+    .await;
+    let mut overs = Vec::new();
+    for a in agents {
+        overs.push(
+            a.await
+                .expect("task")
+                .expect("the hub agent played to game_over"),
+        );
+    }
+    // Both AIWolf agents played their own seats (1 and 3) to FINISH, saw only what their seat
+    // may know, and agree with the hub agents on the outcome.
+    let winner = overs[0].winner;
+    assert!(overs.iter().all(|o| o.winner == winner));
+    let roles = &overs[0].roles;
+    for (r, seat) in reports.iter().zip([1usize, 3]) {
+        let me = format!("Agent[{seat:02}]");
+        assert_eq!(r["agent"], me.as_str(), "{r}");
+        assert!(r["errors"].as_array().is_some_and(Vec::is_empty), "{r}");
+        let leaks = r["leaks"].as_array().expect("audit");
+        assert!(leaks.is_empty(), "{me}: {leaks:#?}");
+        let finish = map(&r["finish_role_map"]);
+        assert_eq!(finish.len(), 5, "{r}");
+        let id = format!("{gid}-p{seat}");
+        let role = serde_json::to_value(roles[&id]).expect("role");
+        let aiwolf_role = match role.as_str().expect("role") {
+            "doctor" => "BODYGUARD".to_owned(),
+            other => other.to_uppercase(),
+        };
+        assert_eq!(finish[&me], aiwolf_role, "the FINISH role is the hub's");
+        for seen in r["role_maps"].as_array().expect("role maps") {
+            let seen = map(seen);
+            assert_eq!(seen.get(&me), Some(&aiwolf_role));
+            for (who, role) in &seen {
+                assert!(
+                    who == &me || (aiwolf_role == "WEREWOLF" && role == "WEREWOLF"),
+                    "{me} was shown {who}: {role}"
+                );
+            }
+        }
+        let requests: Vec<&str> = r["requests"]
+            .as_array()
+            .expect("requests")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert_eq!(requests.first(), Some(&"NAME"));
+        assert!(requests.contains(&"INITIALIZE") && requests.contains(&"TALK"));
+        assert_eq!(requests.last(), Some(&"FINISH"));
+    }
+    // A normal hub game: listed over, its AIWolf game log served.
+    let csv = check_aiwolf_log(&hub.addr, &gid, None).await;
+    assert!(csv.starts_with("0,status,1,"), "{csv}");
+    assert!(csv.contains(",kanolab1,Agent[01]") && csv.contains(",native1,Agent[02]"));
+}
+
+/// `AIWOLF_SELF_MATCH=false`: AIWolf's mixed match. Five agents of five teams make one game
+/// (one agent per team), which they play to `FINISH`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_of_five_teams_are_matched_when_self_match_is_off() {
+    let hub = HubProc::start_with("memory", None, None, &[("AIWOLF_SELF_MATCH", "false")]);
+    let url = format!("ws://{}/ws", hub.addr);
+    let reports = play_at(&hub, url, "team", 5, 4, &[("AIWOLF_MIXED", "1")]).await;
+    check_game(
+        &reports,
+        &[
+            ("WEREWOLF", 1),
+            ("POSSESSED", 1),
+            ("SEER", 1),
+            ("VILLAGER", 2),
+        ],
+    );
+    let (_, _, text) = common::http_raw(&hub.addr, "GET", "/games", None, None).await;
+    let games: Vec<Value> = serde_json::from_str(&text).expect("json");
+    assert_eq!(games.len(), 1, "{text}");
+    let mut teams: Vec<String> = games[0]["players"]
+        .as_array()
+        .expect("players")
+        .iter()
+        .map(|p| {
+            p["name"]
+                .as_str()
+                .expect("name")
+                .trim_end_matches(|c: char| c.is_ascii_digit())
+                .to_owned()
+        })
+        .collect();
+    teams.sort();
+    teams.dedup();
+    assert_eq!(teams.len(), 5, "one agent per team: {text}");
 }

@@ -12,6 +12,10 @@ usage: self_match.py WS_URL TEAM COUNT SEED
 
 Environment (optional):
 - AIWOLF_TOKEN: the JWT the agents send (the Client's `Authorization: Bearer`).
+- AIWOLF_MIXED: when set, agent i is of its own team (`{TEAM}{letter i}1`), for the hub's
+  mixed matching (AIWOLF_SELF_MATCH=false).
+- AIWOLF_SEAT_TOKENS: comma-separated, one per agent: agent i sends the i-th (the token of its
+  seat in a game created through POST /games; WS_URL then ends in `?game_id=…`).
 - AIWOLF_SLOW: `name:mode,...`: that agent's first TALK is answered late. `silent`: not answered;
   the NAME probe that follows is answered with the name (the agent stays in the game).
   `late`: answered after AIWOLF_SLOW_S seconds (past the hub's timeout), before the probe is
@@ -31,6 +35,7 @@ from aiwolf_nlp_common.packet import Packet, Request, Role
 
 url, team, count, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 token = os.environ.get("AIWOLF_TOKEN") or None
+seat_tokens = [t for t in os.environ.get("AIWOLF_SEAT_TOKENS", "").split(",") if t]
 slow = dict(pair.split(":") for pair in os.environ.get("AIWOLF_SLOW", "").split(",") if pair)
 slow_s = float(os.environ.get("AIWOLF_SLOW_S", "0"))
 results = [None] * count
@@ -65,7 +70,7 @@ def audit(out: dict, role: str | None, data: dict) -> None:
 
 
 def play(i: int) -> None:
-    name = f"{team}{i + 1}"
+    name = f"{team}{'abcdefghijklm'[i]}1" if os.environ.get("AIWOLF_MIXED") else f"{team}{i + 1}"
     rng = random.Random(seed * 100 + i)
     seen = []
     # Every packet but NAME as received, to compare with the hub's JSON log.
@@ -73,7 +78,7 @@ def play(i: int) -> None:
     out = {"name": name, "requests": seen, "errors": [], "raw": raw_seen, "leaks": [],
            "role_maps": []}
     role = None
-    client = Client(url, token)
+    client = Client(url, seat_tokens[i] if seat_tokens else token)
     mode = slow.get(name)
     try:
         client.connect()

@@ -58,14 +58,7 @@ impl PlayerToken {
 /// The token of a request as AIWolf's server picks it: the first `token` query parameter when
 /// it is non-empty, else `Authorization` with every `Bearer ` removed.
 pub fn token_of(query: Option<&str>, headers: &HeaderMap) -> String {
-    let from_query = query
-        .into_iter()
-        .flat_map(|q| q.split('&'))
-        .find_map(|pair| {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            (decode(key) == "token").then(|| decode(value))
-        })
-        .unwrap_or_default();
+    let from_query = param(query, "token").unwrap_or_default();
     if !from_query.is_empty() {
         return from_query;
     }
@@ -74,6 +67,17 @@ pub fn token_of(query: Option<&str>, headers: &HeaderMap) -> String {
         .and_then(|v| v.to_str().ok())
         .map(|v| v.replace("Bearer ", ""))
         .unwrap_or_default()
+}
+
+/// The first `key` parameter of a query string, decoded (possibly empty), if there is one.
+pub fn param(query: Option<&str>, key: &str) -> Option<String> {
+    query
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .find_map(|pair| {
+            let (k, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode(k) == key).then(|| decode(value))
+        })
 }
 
 /// One `application/x-www-form-urlencoded` component (`+` is a space).

@@ -42,7 +42,7 @@ fn setting(preset: &str, talk_rounds: u8) -> super::packets::Setting {
         .expect("a body")
         .into_spec(10_000)
         .expect("a spec");
-    super::setting_of(&spec)
+    super::setting_of(&spec, &crate::Config::default())
 }
 
 /// Every packet each seat's agent gets, as JSON, in order (`NAME` first).

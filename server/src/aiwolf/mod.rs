@@ -121,6 +121,32 @@ pub async fn upgrade(
             "server is shutting down".to_owned(),
         );
     }
+    // `?game_id=`: the agent takes its AIWolf seat of a game created through `POST /games`,
+    // with the seat's token (instead of a JWT) and without the waiting room.
+    if let Some(game_id) = auth::param(query.as_deref(), "game_id").filter(|g| !g.is_empty()) {
+        let token = auth::token_of(query.as_deref(), &headers);
+        let seated = match seat_of(&state, &game_id, &token) {
+            Ok(s) => s,
+            Err(refusal) => return refusal,
+        };
+        let ip_slot = match crate::upgrade::take_ip_slot(&state, peer.map(|p| p.0.0.ip())) {
+            Ok(s) => s,
+            Err(refusal) => return *refusal,
+        };
+        let Some(slot) = crate::upgrade::take_slot(&state) else {
+            return crate::upgrade::over_capacity(&state);
+        };
+        let tracker = state.connections.clone();
+        return ws
+            .max_message_size(state.config.ws_max_message_bytes)
+            .on_upgrade(move |socket| {
+                tracker.track_future(async move {
+                    seat_agent(socket, state, seated).await;
+                    drop(slot);
+                    drop(ip_slot);
+                })
+            });
+    }
     let token = match state.config.aiwolf_secret_key.as_deref() {
         Some(secret) => match auth::verify(secret, &auth::token_of(query.as_deref(), &headers)) {
             Ok(t) => Some(t),
@@ -146,6 +172,62 @@ pub async fn upgrade(
                 drop(ip_slot);
             })
         })
+}
+
+/// The AIWolf seat of game `game_id` whose token is `token`, or the refusal: 404 (no such
+/// game here), 401 (no AIWolf seat of it has this token: the same answer whatever the token
+/// matches otherwise), 409 (the game is over).
+fn seat_of(state: &AppState, game_id: &str, token: &str) -> Result<Seated, Response> {
+    use axum::http::StatusCode;
+    let refuse = |status, why: String| Err(crate::api::error(status, why));
+    let Some(game) = state.games.get(game_id) else {
+        return refuse(
+            StatusCode::NOT_FOUND,
+            format!("no game `{game_id}` on this hub"),
+        );
+    };
+    let spec = match crate::games::spec::GameSpec::from_json(&game.spec_json) {
+        Ok(s) => s,
+        Err(e) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, e),
+    };
+    let seat = {
+        let seats = game.seats();
+        (0..seats.len()).find(|&i| spec.is_aiwolf(i) && seats[i].token_matches(token))
+    };
+    let Some(seat) = seat else {
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            format!(
+                "no AIWolf seat of game `{game_id}` has this token (give the seat's token as \
+                 `Authorization: Bearer` or `&token=`)"
+            ),
+        );
+    };
+    if game.is_over() {
+        return refuse(StatusCode::CONFLICT, format!("game `{game_id}` is over"));
+    }
+    let ids: Vec<String> = game.seats().iter().map(|s| s.player_id.clone()).collect();
+    Ok(Seated {
+        setting: setting_of(&spec, &state.config),
+        game,
+        seat,
+        ids,
+        log: None,
+    })
+}
+
+/// An AIWolf agent taking its seat of a REST-created game: `NAME` (its answer is only
+/// logged: the seat's token placed it), then the game.
+async fn seat_agent(mut socket: WebSocket, state: AppState, seated: Seated) {
+    if send(&mut socket, &Packet::name()).await.is_err() {
+        return;
+    }
+    let name = match tokio::time::timeout(NAME_TIMEOUT, next_text(&mut socket)).await {
+        Ok(Some(text)) => text.trim_end_matches('\n').to_owned(),
+        _ => return,
+    };
+    info!(name = %name, game_id = %seated.game.id, seat = seated.seat + 1, "AIWolf agent takes its seat");
+    play(socket, state, name, seated).await;
 }
 
 /// Team of an AIWolf name: the name without trailing digits.
@@ -197,15 +279,24 @@ async fn agent(mut socket: WebSocket, state: AppState, token: Option<auth::Playe
     play(socket, state, name, seated).await;
 }
 
-/// Adds an agent to its team's queue and starts a game when the team fills one.
+/// Adds an agent to its team's queue and starts a game when the room can fill one.
 fn enter(state: &AppState, team: &str, waiting: Waiting) {
     let players = state.config.aiwolf_players;
+    let self_match = state.config.aiwolf_self_match;
     let ready = {
         let mut teams = state.aiwolf.teams.lock().unwrap_or_else(|p| p.into_inner());
-        let queue = teams.entry(team.to_owned()).or_default();
-        queue.retain(|w| !w.seat.is_closed());
-        queue.push(waiting);
-        (queue.len() >= players).then(|| queue.drain(..players).collect::<Vec<_>>())
+        teams.entry(team.to_owned()).or_default().push(waiting);
+        for queue in teams.values_mut() {
+            queue.retain(|w| !w.seat.is_closed());
+        }
+        teams.retain(|_, queue| !queue.is_empty());
+        if self_match {
+            teams.get_mut(team).and_then(|queue| {
+                (queue.len() >= players).then(|| queue.drain(..players).collect::<Vec<_>>())
+            })
+        } else {
+            mixed_match(&mut teams, players)
+        }
     };
     if let Some(agents) = ready {
         let state = state.clone();
@@ -213,11 +304,33 @@ fn enter(state: &AppState, team: &str, waiting: Waiting) {
     }
 }
 
+/// AIWolf's mixed match (`self_match: false`): once `players` teams each have an agent
+/// waiting, `players` of those teams drawn at random give their longest-waiting agent each,
+/// seated in the drawn order.
+fn mixed_match(teams: &mut HashMap<String, Vec<Waiting>>, players: usize) -> Option<Vec<Waiting>> {
+    use rand::seq::SliceRandom;
+    if teams.len() < players {
+        return None;
+    }
+    let mut names: Vec<String> = teams.keys().cloned().collect();
+    names.sort_unstable();
+    names.shuffle(&mut rand::rng());
+    let agents = names[..players]
+        .iter()
+        .filter_map(|t| teams.get_mut(t).map(|queue| queue.remove(0)))
+        .collect();
+    teams.retain(|_, queue| !queue.is_empty());
+    Some(agents)
+}
+
 /// Takes a departed agent out of the room.
 fn leave(state: &AppState, team: &str, name: &str) {
     let mut teams = state.aiwolf.teams.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(queue) = teams.get_mut(team) {
         queue.retain(|w| w.name != name || !w.seat.is_closed());
+        if queue.is_empty() {
+            teams.remove(team);
+        }
     }
 }
 
@@ -564,4 +677,49 @@ async fn next_text(socket: &mut WebSocket) -> Option<String> {
 /// Resolves when the socket ends (messages meanwhile are dropped).
 async fn wait_closed(socket: &mut WebSocket) {
     while next_text(socket).await.is_some() {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn waiting(name: &str) -> (Waiting, oneshot::Receiver<Seated>) {
+        let (seat, rx) = oneshot::channel();
+        let w = Waiting {
+            name: name.to_owned(),
+            seat,
+        };
+        (w, rx)
+    }
+
+    #[test]
+    fn the_mixed_match_takes_one_agent_from_each_of_enough_teams() {
+        let mut keep = Vec::new();
+        let mut teams: HashMap<String, Vec<Waiting>> = HashMap::new();
+        for t in ["a", "b", "c", "d"] {
+            for i in 1..=3 {
+                let (w, rx) = waiting(&format!("{t}{i}"));
+                keep.push(rx);
+                teams.entry(t.to_owned()).or_default().push(w);
+            }
+        }
+        assert!(
+            mixed_match(&mut teams, 5).is_none(),
+            "four teams cannot fill five seats"
+        );
+        let (w, rx) = waiting("e1");
+        keep.push(rx);
+        teams.insert("e".to_owned(), vec![w]);
+        let game = mixed_match(&mut teams, 5).expect("five teams");
+        let mut names: Vec<&str> = game.iter().map(|w| w.name.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(
+            names,
+            ["a1", "b1", "c1", "d1", "e1"],
+            "each team's first agent"
+        );
+        assert_eq!(teams.len(), 4, "team e has nobody left waiting");
+        assert!(teams.values().all(|q| q.len() == 2));
+        assert!(mixed_match(&mut teams, 5).is_none());
+    }
 }

@@ -116,6 +116,11 @@ pub struct Config {
     /// Seats of a game the AIWolf endpoint (`GET /ws`) starts for one team's waiting agents
     /// (`AIWOLF_PLAYERS`, 5 or 13, default 5: `aiwolf5` or `aiwolf13`).
     pub aiwolf_players: usize,
+    /// How the AIWolf endpoint's waiting room matches agents (`AIWOLF_SELF_MATCH`, default
+    /// true): true, AIWolf's self-match (one team's agents fill a game, in arrival order);
+    /// false, AIWolf's mixed match (once `AIWOLF_PLAYERS` teams each have an agent waiting,
+    /// that many teams drawn at random give one agent each).
+    pub aiwolf_self_match: bool,
     /// The AIWolf endpoint's JWT secret (`AIWOLF_SECRET_KEY`: AIWolf's `SECRET_KEY`). When
     /// set, `GET /ws` requires an HMAC-signed (HS256/384/512) `PLAYER` token of the agent's
     /// team in `?token=` or `Authorization: Bearer`; unset (or empty): tokens are ignored.
@@ -174,6 +179,7 @@ impl Default for Config {
             hub_redis_lease_ms: 5000,
             hub_node_url: None,
             aiwolf_players: 5,
+            aiwolf_self_match: true,
             aiwolf_secret_key: None,
             aiwolf_port: None,
             aiwolf_action_timeout_ms: 60_000,

@@ -165,6 +165,11 @@ pub const SETTINGS: &[Setting] = &[
         "seats of the games the AIWolf endpoint (GET /ws) starts: 5 or 13",
     ),
     setting(
+        "AIWOLF_SELF_MATCH",
+        "aiwolf-self-match",
+        "true: one team's agents fill a game (AIWolf's self-match); false: one agent per team",
+    ),
+    setting(
         "AIWOLF_SECRET_KEY",
         "aiwolf-secret-key",
         "AIWolf's SECRET_KEY: GET /ws then requires an HMAC-signed PLAYER JWT of the agent's team",
