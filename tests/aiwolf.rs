@@ -522,9 +522,6 @@ async fn the_aiwolf_game_log_of_a_rest_game_needs_the_observer_token_while_it_ru
     );
 }
 
-/// With `AIWOLF_PLAYERS=13`, thirteen agents get an `aiwolf13` game: three werewolves who
-/// know each other, a possessed, a seer, a bodyguard, a medium.
-
 /// The one AIWolf JSON log under `dir/json`, once it is final (`win_side` set and `entries`
 /// entries).
 async fn json_log(dir: &std::path::Path, entries: usize) -> (std::path::PathBuf, Value) {
