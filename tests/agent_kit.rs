@@ -295,7 +295,7 @@ async fn refusals_name_the_fields_the_client_sent() {
         let (status, game) = post(
             &hub,
             "/games",
-            json!({"preset": "aiwolf5", "seed": seed, "bots": 4, "max_message_chars": 40, "opening_talk": false,
+            json!({"preset": "aiwolf5", "seed": seed, "bots": 4, "max_message_chars": 40, "opening_talk": false, "self_vote": false,
                    "action_timeout_ms": 30000}),
         )
         .await;

@@ -522,9 +522,6 @@ async fn the_aiwolf_game_log_of_a_rest_game_needs_the_observer_token_while_it_ru
     );
 }
 
-/// With `AIWOLF_PLAYERS=13`, thirteen agents get an `aiwolf13` game: three werewolves who
-/// know each other, a possessed, a seer, a bodyguard, a medium.
-
 /// The one AIWolf JSON log under `dir/json`, once it is final (`win_side` set and `entries`
 /// entries).
 async fn json_log(dir: &std::path::Path, entries: usize) -> (std::path::PathBuf, Value) {
@@ -873,6 +870,94 @@ async fn thirteen_agents_get_an_aiwolf13_game() {
             .iter()
             .any(|w| w["whispers_heard"].as_u64() >= Some(1)),
         "the whispers reached the pack in whisper_history: {wolves:?}"
+    );
+    check_whisper_phases(&wolves);
+}
+
+/// The pack's nights as AIWolf plays them: each wolf's `WHISPER`s of a night are at most
+/// `whisper.max_count.per_agent` (4), count `remain_count` down, stop after its `Over`, and
+/// come before its `ATTACK`; and by its `ATTACK` (over its `WHISPER` and `ATTACK` packets of the
+/// night) each wolf has heard every whisper the other wolves said that night.
+fn check_whisper_phases(wolves: &[&Value]) {
+    // (day, agent) -> texts said that night (Over included).
+    let mut said: BTreeMap<(u64, String), Vec<String>> = BTreeMap::new();
+    for w in wolves {
+        let me = w["agent"].as_str().expect("agent").to_owned();
+        for s in w["whispered"].as_array().into_iter().flatten() {
+            let day = s["day"].as_u64().expect("day");
+            let text = s["text"].as_str().expect("text").to_owned();
+            said.entry((day, me.clone())).or_default().push(text);
+        }
+    }
+    let mut attacks = 0;
+    let mut rounds = 0;
+    for w in wolves {
+        let me = w["agent"].as_str().expect("agent");
+        // Per night: the whispers heard so far, the WHISPERs' remain_count, whether ATTACK came.
+        let mut heard: BTreeMap<u64, Vec<(String, String)>> = BTreeMap::new();
+        let mut counts: BTreeMap<u64, Vec<i64>> = BTreeMap::new();
+        let mut attacked: BTreeMap<u64, bool> = BTreeMap::new();
+        for raw in w["raw"].as_array().expect("raw packets") {
+            let p: Value = serde_json::from_str(raw.as_str().expect("a packet")).expect("json");
+            let request = p["request"].as_str().expect("request");
+            let day = p["info"]["day"].as_u64().unwrap_or(0);
+            if !matches!(request, "WHISPER" | "ATTACK") {
+                continue;
+            }
+            for t in p["whisper_history"].as_array().into_iter().flatten() {
+                let agent = t["agent"].as_str().expect("agent").to_owned();
+                let text = t["text"].as_str().expect("text").to_owned();
+                heard.entry(day).or_default().push((agent, text));
+            }
+            assert!(
+                !attacked.get(&day).copied().unwrap_or(false),
+                "{me}: {request} after ATTACK on day {day}"
+            );
+            if request == "WHISPER" {
+                let remain = p["info"]["remain_count"].as_i64().expect("remain_count");
+                counts.entry(day).or_default().push(remain);
+                continue;
+            }
+            attacked.insert(day, true);
+            attacks += 1;
+            for ((d, other), texts) in &said {
+                if *d != day || other == me {
+                    continue;
+                }
+                for text in texts.iter().filter(|t| *t != "Over") {
+                    assert!(
+                        heard[&day].contains(&(other.clone(), text.clone())),
+                        "{me} attacked on day {day} without hearing {other}'s `{text}`: \
+                         heard {:?}",
+                        heard[&day]
+                    );
+                }
+            }
+        }
+        for (day, remain) in &counts {
+            assert!(
+                remain.len() <= 4,
+                "{me}: over 4 WHISPERs on day {day}: {remain:?}"
+            );
+            assert!(
+                remain.windows(2).all(|p| p[1] == p[0] - 1) && remain.first() == Some(&3),
+                "{me}: remain_count counts down from 3 on day {day}: {remain:?}"
+            );
+            let mine = &said[&(*day, me.to_owned())];
+            assert_eq!(mine.len(), remain.len(), "{me}: one answer per WHISPER");
+            assert!(
+                mine.iter()
+                    .position(|t| t == "Over")
+                    .is_none_or(|i| i + 1 == mine.len()),
+                "{me}: no WHISPER after its Over on day {day}: {mine:?}"
+            );
+            rounds = rounds.max(remain.len());
+        }
+    }
+    assert!(attacks >= 1, "the pack attacked after whispering");
+    assert!(
+        rounds >= 2,
+        "the pack whispered more than one round on some night"
     );
 }
 

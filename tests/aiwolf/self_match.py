@@ -122,7 +122,13 @@ def play(i: int) -> None:
             elif req == Request.WHISPER:
                 out.setdefault("whispers", 0)
                 out["whispers"] += 1
-                client.send(f"{name} whispers")
+                # A unique text per turn (the test checks every wolf heard it), and now and
+                # then Over after the first turn (AIWolf's end of a wolf's whispering).
+                turn = 3 - (info.remain_count or 0)
+                text = "Over" if turn > 0 and rng.random() < 0.25 else \
+                    f"{name} whispers d{info.day} t{turn}"
+                out.setdefault("whispered", []).append({"day": info.day, "text": text})
+                client.send(text)
             elif req == Request.TALK and mode and talks == 0:
                 talks += 1
                 out["slow_at"] = len(seen) - 1

@@ -52,14 +52,13 @@ fn packets(played: &Played, setting: &super::packets::Setting) -> Vec<Vec<Value>
             let mut view = SeatView::new("G".to_owned(), seat, played.ids.clone(), setting.clone());
             let mut out = vec![Packet::name()];
             for m in &played.seats[seat] {
-                let (ps, _) = view.on_frame(m);
-                for p in ps {
-                    let whisper = p.request == "WHISPER";
-                    out.push(p);
-                    if whisper {
-                        // The agent answers its whisper; the attack is asked next.
-                        out.push(view.attack_packet());
-                    }
+                let (ps, asked) = view.on_frame(m);
+                out.extend(ps);
+                if asked.is_some_and(|a| a.whisper) {
+                    // The pack's phase (one turn here; the turns themselves: `pack`'s tests),
+                    // then the attack.
+                    out.push(view.whisper_packet(3, 0));
+                    out.push(view.attack_packet());
                 }
             }
             out.iter()

@@ -31,8 +31,8 @@
 //!
 //! Where the hub differs from AIWolf's server: AIWolf's abort once `max_continue_error_ratio`
 //! of the agents have failed is not copied (the hub plays a failed agent's seat by its
-//! timeouts); whispers are one `WHISPER` turn per werewolf before each attack, not AIWolf's
-//! rounds (see the README's AIWolf section).
+//! timeouts); the night's whisper phase is AIWolf's ([`pack`]), but day 0's morning and
+//! evening whispers are not played (see the README's AIWolf section).
 
 pub mod auth;
 pub mod game_log;
@@ -40,6 +40,7 @@ pub mod game_log;
 mod golden;
 pub mod json_log;
 pub mod listener;
+pub mod pack;
 pub mod packets;
 pub mod probe;
 #[cfg(test)]
@@ -75,6 +76,10 @@ const NAME_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct WaitingRoom {
     /// Per team, in arrival order.
     teams: Mutex<HashMap<String, Vec<Waiting>>>,
+    /// The pack coordinator of each running REST-created game with AIWolf seats, by game id
+    /// (shared by the game's AIWolf seats; entries of finished games are dropped when the
+    /// next AIWolf seat is taken).
+    packs: Mutex<HashMap<String, pack::Pack>>,
 }
 
 /// An agent in the waiting room.
@@ -99,6 +104,8 @@ struct Seated {
     setting: Setting,
     /// The game's JSON log (`AIWOLF_LOG_DIR`).
     log: Option<json_log::GameJsonLog>,
+    /// The game's pack, for the whisper phase.
+    pack: pack::Pack,
 }
 
 /// `GET /ws`: an AIWolf agent. Holds one of the hub's connection slots (and of its
@@ -207,12 +214,25 @@ fn seat_of(state: &AppState, game_id: &str, token: &str) -> Result<Seated, Respo
         return refuse(StatusCode::CONFLICT, format!("game `{game_id}` is over"));
     }
     let ids: Vec<String> = game.seats().iter().map(|s| s.player_id.clone()).collect();
+    let setting = setting_of(&spec, &state.config);
+    let pack = {
+        let mut packs = state.aiwolf.packs.lock().unwrap_or_else(|p| p.into_inner());
+        packs.retain(|id, _| state.games.get(id).is_some_and(|g| !g.is_over()));
+        packs
+            .entry(game_id.to_owned())
+            .or_insert_with(|| {
+                let turn = Duration::from_millis(spec.config.timeouts_ms.attack);
+                pack::Pack::new(&setting.whisper, turn)
+            })
+            .clone()
+    };
     Ok(Seated {
-        setting: setting_of(&spec, &state.config),
+        setting,
         game,
         seat,
         ids,
         log: None,
+        pack,
     })
 }
 
@@ -384,6 +404,10 @@ async fn start_game(state: AppState, agents: Vec<Waiting>) {
         json_log::GameJsonLog::start(dir, &created.game_id, &names)
     });
     game_log::write_when_over(state.clone(), game.clone());
+    let pack = pack::Pack::new(
+        &setting.whisper,
+        Duration::from_millis(state.config.aiwolf_game_timeout_ms()),
+    );
     for (seat, w) in agents.into_iter().enumerate() {
         let _ = w.seat.send(Seated {
             game: game.clone(),
@@ -391,6 +415,7 @@ async fn start_game(state: AppState, agents: Vec<Waiting>) {
             ids: ids.clone(),
             setting: setting.clone(),
             log: log.clone(),
+            pack: pack.clone(),
         });
     }
 }
@@ -421,6 +446,17 @@ fn setting_of(spec: &crate::games::spec::GameSpec, config: &crate::Config) -> Se
         },
         max_skip: spec.config.skip_limit.map_or(-1, i64::from),
     };
+    // AIWolf's whisper turns (default_13: 4 per wolf, per_day 12 = 4 per wolf; default_5, one
+    // wolf: none).
+    let wolves = i64::from(counts.werewolf);
+    let per_agent = if wolves >= 2 { 4 } else { 0 };
+    let whisper = TalkSetting {
+        max_count: MaxCount {
+            per_agent,
+            per_day: per_agent * wolves,
+        },
+        ..talk.clone()
+    };
     let rounds = if spec.config.tie_policy.revotes() {
         2
     } else {
@@ -429,7 +465,7 @@ fn setting_of(spec: &crate::games::spec::GameSpec, config: &crate::Config) -> Se
     Setting {
         agent_count: spec.player_count,
         vote_visibility: spec.config.public_votes,
-        whisper: talk.clone(),
+        whisper,
         talk,
         vote: VoteSetting {
             max_count: rounds,
@@ -457,6 +493,7 @@ async fn play(socket: WebSocket, state: AppState, name: String, seated: Seated) 
         ids,
         setting,
         log,
+        pack,
     } = seated;
     let player_id = ids[seat].clone();
     let admission = Admission {
@@ -490,13 +527,22 @@ async fn play(socket: WebSocket, state: AppState, name: String, seated: Seated) 
         log.clone(),
         &state.config,
     );
+    let mut pack = pack.join(seat);
+    let mut tonight: Option<Night> = None;
     let mut over = false;
     let why = loop {
         if over && !line.probing() {
             let _ = line.socket.send(Message::Close(None)).await;
             break "game over";
         }
+        if drive(&pack, &mut tonight, &mut view, &mut line)
+            .await
+            .is_err()
+        {
+            break "agent left";
+        }
         let deadline = line.deadline();
+        let turn_deadline = tonight.as_ref().and_then(|_| pack.deadline());
         tokio::select! {
             frame = frames.recv(), if !over => {
                 let Some(Message::Text(text)) = frame else {
@@ -515,11 +561,34 @@ async fn play(socket: WebSocket, state: AppState, name: String, seated: Seated) 
                 if let werewolf_schemas::ServerMessage::ActionResult(r) = &frame.message
                     && r.result == werewolf_schemas::ResultValue::TimedOut
                     && let Some(id) = &r.request_id
-                    && line.on_timed_out(id).await.is_err()
                 {
-                    break "agent left";
+                    // An attack the hub expired during the whisper phase is not asked.
+                    if let Some(n) = tonight.as_mut()
+                        && n.attack.as_ref().is_some_and(|a| &a.request_id == id)
+                    {
+                        n.attack = None;
+                    }
+                    if line.on_timed_out(id).await.is_err() {
+                        break "agent left";
+                    }
+                }
+                // A whisper of an AIWolf member of the pack: heard through the pack already.
+                if let werewolf_schemas::ServerMessage::AgentMessage(m) = &frame.message
+                    && m.channel == werewolf_schemas::Channel::Wolves
+                    && view.seat_of(&m.agent_id).is_some_and(|s| pack.through_pack(s))
+                {
+                    continue;
                 }
                 let (packets, mut ask) = view.on_frame(&frame.message);
+                if let Some(n) = tonight.take_if(|n| n.night != view.day() || over) {
+                    pack.close(n.night);
+                }
+                if let Some(attack) = ask.take_if(|a| a.whisper) {
+                    // The pack's whisper phase first (see `pack`), then the attack.
+                    let night = view.day();
+                    tonight = Some(Night { night, attack: Some(attack), asked_turn: None, heard: 0 });
+                    pack.open(night, &view.living_wolf_seats());
+                }
                 let last = packets.len().saturating_sub(1);
                 let mut sent = Ok(());
                 for (i, p) in packets.iter().enumerate() {
@@ -537,12 +606,23 @@ async fn play(socket: WebSocket, state: AppState, name: String, seated: Seated) 
                     Ok(None) => continue,
                     Err(_) => break "agent left",
                 };
-                if a.whisper {
-                    // Said to the pack (unless passed), then the attack itself is asked.
-                    let said = text.replace('\n', "");
-                    if !matches!(said.trim(), "" | "Skip" | "Over" | "ForceSkip") {
+                if let Some(serial) = a.turn {
+                    // A whisper turn: said to the pack's channel (so the hub's game has it)
+                    // before the pack records it and moves on, so it is in before any attack.
+                    let Some(night) = tonight.as_ref().map(|n| n.night) else { continue };
+                    let outcome = match pack::Outcome::of(&text) {
+                        pack::Outcome::Said(t) => {
+                            pack::Outcome::Said(t.chars().take(view.max_talk_chars()).collect())
+                        }
+                        o => o,
+                    };
+                    if !pack.is_turn(night, serial) {
+                        debug!(name = %name, "AIWolf whisper to a turn already skipped; dropped");
+                        continue;
+                    }
+                    if let pack::Outcome::Said(said) = &outcome {
                         let message = werewolf_schemas::AgentMessageIn {
-                            message_text: said.chars().take(view.max_talk_chars()).collect(),
+                            message_text: said.clone(),
                             request_id: None,
                             channel: Some(werewolf_schemas::Channel::Wolves),
                             agent_name: None,
@@ -553,10 +633,7 @@ async fn play(socket: WebSocket, state: AppState, name: String, seated: Seated) 
                             break "game gone";
                         }
                     }
-                    let attack = view.attack_packet();
-                    if line.deliver(&attack, Some(Asked { whisper: false, ..a })).await.is_err() {
-                        break "agent left";
-                    }
+                    pack.answer(night, serial, outcome);
                     continue;
                 }
                 if let Some(action) = answer(&view, &a, &text) {
@@ -575,8 +652,11 @@ async fn play(socket: WebSocket, state: AppState, name: String, seated: Seated) 
                     break "agent left";
                 }
             }
+            () = pack.changed() => {}
+            _ = sleep_until(turn_deadline), if turn_deadline.is_some() => pack.expire(),
         }
     };
+    drop(pack);
     let _ = game
         .commands
         .send(GameCommand::Detach {
@@ -586,6 +666,89 @@ async fn play(socket: WebSocket, state: AppState, name: String, seated: Seated) 
         .await;
     state.manager.disconnect(&entry, why);
     info!(name = %name, reason = why, "AIWolf agent done");
+}
+
+/// A werewolf's night while the pack's whisper phase runs.
+#[derive(Debug)]
+struct Night {
+    /// The night (AIWolf's day).
+    night: u32,
+    /// The hub's `attack` request, until `ATTACK` is sent (or the hub expired it).
+    attack: Option<Asked>,
+    /// The last turn a `WHISPER` was sent (or skipped) for.
+    asked_turn: Option<u64>,
+    /// How many of the pack's entries of the night the view has.
+    heard: usize,
+}
+
+/// Plays the seat's part of the pack's whisper phase: its turns (`WHISPER`, or `ForceSkip`
+/// when the agent has failed, is probing, timed out on the turn, or has no attack left), then
+/// `ATTACK` once the phase is over. The view hears the pack's new entries right before each
+/// packet.
+async fn drive(
+    pack: &pack::PackSeat,
+    tonight: &mut Option<Night>,
+    view: &mut SeatView,
+    line: &mut probe::AgentLine,
+) -> Result<(), axum::Error> {
+    let Some(n) = tonight.as_mut() else {
+        return Ok(());
+    };
+    loop {
+        match pack.status(n.night) {
+            pack::Status::Turn {
+                serial,
+                remain_count,
+                remain_skip,
+            } => {
+                if n.asked_turn == Some(serial) {
+                    // Asked: skipped once its request timed out (the probe started) or the
+                    // agent failed; else the answer is awaited.
+                    let timed_out = line.probed().is_some_and(|a| a.turn == Some(serial));
+                    if line.failed() || timed_out {
+                        pack.answer(n.night, serial, pack::Outcome::ForceSkip);
+                        continue;
+                    }
+                    return Ok(());
+                }
+                n.asked_turn = Some(serial);
+                let attack = n.attack.clone();
+                let Some(attack) = attack.filter(|_| !line.failed() && !line.probing()) else {
+                    pack.answer(n.night, serial, pack::Outcome::ForceSkip);
+                    continue;
+                };
+                hear(pack, n, view);
+                let p = view.whisper_packet(remain_count, remain_skip);
+                let asked = Asked {
+                    turn: Some(serial),
+                    ..attack
+                };
+                return line.deliver(&p, Some(asked)).await;
+            }
+            pack::Status::Done => {
+                if let Some(attack) = n.attack.take() {
+                    hear(pack, n, view);
+                    let p = view.attack_packet();
+                    let asked = Asked {
+                        whisper: false,
+                        turn: None,
+                        ..attack
+                    };
+                    line.deliver(&p, Some(asked)).await?;
+                }
+                return Ok(());
+            }
+            pack::Status::Wait | pack::Status::NotOpen => return Ok(()),
+        }
+    }
+}
+
+/// The pack's entries of the night the view has not heard yet.
+fn hear(pack: &pack::PackSeat, n: &mut Night, view: &mut SeatView) {
+    for w in pack.entries(n.night, n.heard) {
+        view.add_whisper(&w);
+        n.heard += 1;
+    }
 }
 
 /// Sleeps until `deadline` (for ever without one).

@@ -125,6 +125,16 @@ impl AgentLine {
         self.probe.is_some()
     }
 
+    /// The request whose timeout started the running probe.
+    pub fn probed(&self) -> Option<&Asked> {
+        self.probe.as_ref().map(|p| &p.failed.asked)
+    }
+
+    /// Whether the agent has failed (AIWolf's `HasError`).
+    pub fn failed(&self) -> bool {
+        self.errored
+    }
+
     /// When [`AgentLine::on_deadline`] is due.
     pub fn deadline(&self) -> Option<Instant> {
         match &self.probe {

@@ -20,9 +20,12 @@ pub struct Asked {
     pub max_chars: Option<usize>,
     /// Who may be chosen (player ids).
     pub candidates: Vec<String>,
-    /// The pack's whisper turn before an attack (`WHISPER`): the answer is said to the pack,
-    /// then the `ATTACK` packet ([`SeatView::attack_packet`]) asks the request itself.
+    /// An `attack` asked while at least two werewolves are alive: the pack's whisper phase
+    /// ([`super::pack`]) comes first, then the `ATTACK` packet ([`SeatView::attack_packet`]);
+    /// no packet is sent for the request itself.
     pub whisper: bool,
+    /// The pack's whisper turn this `WHISPER` is ([`super::pack::Status::Turn`]'s serial).
+    pub turn: Option<u64>,
 }
 
 /// What the seat knows, in AIWolf's terms.
@@ -313,7 +316,7 @@ impl SeatView {
             }
             ServerMessage::ActionRequest(request) => {
                 if let Some((packet, a)) = self.request(request) {
-                    out.push(packet);
+                    out.extend(packet);
                     asked = Some(a);
                 }
             }
@@ -339,8 +342,8 @@ impl SeatView {
         (out, asked)
     }
 
-    /// The packet an `action_request` is.
-    fn request(&mut self, request: &ActionRequestBody) -> Option<(Packet, Asked)> {
+    /// The packet an `action_request` is (none for an attack whose whisper phase comes first).
+    fn request(&mut self, request: &ActionRequestBody) -> Option<(Option<Packet>, Asked)> {
         let asked = Asked {
             request_id: request.request_id.clone(),
             action: request.action,
@@ -351,6 +354,7 @@ impl SeatView {
                 .map(|c| c.player_id.clone())
                 .collect(),
             whisper: false,
+            turn: None,
         };
         let packet = match request.action {
             ActionKind::Talk => {
@@ -369,16 +373,11 @@ impl SeatView {
             ActionKind::Vote => self.packet("VOTE", false),
             ActionKind::Divine => self.packet("DIVINE", false),
             ActionKind::Protect => self.packet("GUARD", false),
-            // With a fellow werewolf alive, AIWolf's night whisper comes first.
+            // With a fellow werewolf alive, AIWolf's night whisper phase comes first: the
+            // adapter plays it with the pack, then asks the attack.
             ActionKind::Attack if self.living_wolves() >= 2 => {
-                let mut p = self.packet("WHISPER", false);
-                if let Some(info) = p.info.as_mut() {
-                    info.remain_count = Some(0);
-                    info.remain_skip = Some(self.setting.whisper.max_skip.max(0));
-                }
-                p.whisper_history = Some(self.take_whispers());
                 return Some((
-                    p,
+                    None,
                     Asked {
                         whisper: true,
                         ..asked
@@ -389,7 +388,51 @@ impl SeatView {
             // Kinds AIWolf has no request for (the hub's witch and hunter): not asked.
             ActionKind::Witch | ActionKind::Shoot => return None,
         };
-        Some((packet, asked))
+        Some((Some(packet), asked))
+    }
+
+    /// A `WHISPER` packet of the pack's phase, with the whispers since the agent's last packet
+    /// that had them.
+    pub fn whisper_packet(&mut self, remain_count: i64, remain_skip: i64) -> Packet {
+        let mut p = self.packet("WHISPER", false);
+        if let Some(info) = p.info.as_mut() {
+            info.remain_count = Some(remain_count.max(0));
+            info.remain_skip = Some(remain_skip.max(0));
+        }
+        p.whisper_history = Some(self.take_whispers());
+        p
+    }
+
+    /// A whisper of the pack's phase (said, `Skip` or `Over`), heard through the pack.
+    pub fn add_whisper(&mut self, w: &super::pack::Whisper) {
+        self.whispers.push(Talk {
+            idx: self.whispers.len(),
+            day: self.day,
+            turn: w.turn,
+            agent: agent_name(w.seat),
+            text: w.text.clone(),
+            skip: w.skip,
+            over: w.over,
+        });
+    }
+
+    /// The AIWolf day the agent is in.
+    pub fn day(&self) -> u32 {
+        self.day
+    }
+
+    /// The seat a player id is.
+    pub fn seat_of(&self, player_id: &str) -> Option<usize> {
+        self.seat(player_id)
+    }
+
+    /// The living werewolves this seat knows of (itself included, if one).
+    pub fn living_wolf_seats(&self) -> Vec<usize> {
+        self.wolves
+            .iter()
+            .copied()
+            .filter(|&w| self.alive[w])
+            .collect()
     }
 
     /// The `ATTACK` packet, with the whispers since the agent's last packet that had them.

@@ -371,13 +371,14 @@ impl Config {
                 ),
             );
         }
-        if let Some(dir) = self.aiwolf_log_dir.as_deref() {
-            if dir.exists() && !dir.is_dir() {
-                return fail(
-                    "AIWOLF_LOG_DIR",
-                    &format!("must be a directory, got the file '{}'", dir.display()),
-                );
-            }
+        if let Some(dir) = self.aiwolf_log_dir.as_deref()
+            && dir.exists()
+            && !dir.is_dir()
+        {
+            return fail(
+                "AIWOLF_LOG_DIR",
+                &format!("must be a directory, got the file '{}'", dir.display()),
+            );
         }
         if self.hub_redis_prefix.is_empty()
             || !self
