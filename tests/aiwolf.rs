@@ -1140,7 +1140,11 @@ async fn agents_of_five_teams_are_matched_when_self_match_is_off() {
     let (_, _, text) = common::http_raw(&hub.addr, "GET", "/games", None, None).await;
     let games: Vec<Value> = serde_json::from_str(&text).expect("json");
     assert_eq!(games.len(), 1, "{text}");
-    let mut teams: Vec<String> = games[0]["players"]
+    let gid = games[0]["game_id"].as_str().expect("gid");
+    let (_, _, text) =
+        common::http_raw(&hub.addr, "GET", &format!("/games/{gid}"), None, None).await;
+    let game: Value = serde_json::from_str(&text).expect("json");
+    let mut teams: Vec<String> = game["players"]
         .as_array()
         .expect("players")
         .iter()

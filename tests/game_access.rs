@@ -84,7 +84,7 @@ async fn rest_lobby_create_join_list_show_agents() {
         &hub,
         "POST",
         "/games",
-        Some(json!({"preset": "aiwolf5", "seed": 3})),
+        Some(json!({"preset": "aiwolf5", "rules": "hub", "seed": 3})),
         None,
     )
     .await;
@@ -207,7 +207,7 @@ async fn admin_token_guards_game_creation() {
         (Some("wrong"), 401),
         (Some("s3cret-admin"), 201),
     ] {
-        let body = Some(json!({"preset": "aiwolf5"}));
+        let body = Some(json!({"preset": "aiwolf5", "rules": "hub"}));
         let (status, answer) = http(&hub, "POST", "/games", body, bearer).await;
         assert_eq!(status, expected, "bearer {bearer:?}: {answer}");
     }
@@ -256,7 +256,7 @@ async fn first_request(agents: &mut [werewolf_client::Agent]) -> (usize, Value) 
 }
 
 async fn named_game(hub: &RunningHub, extra: Value) -> werewolf_client::CreatedGame {
-    let mut body = json!({"preset": "aiwolf5", "seed": 5, "players": ["A", "B", "C", "D", "E"], "talk_rounds": 1});
+    let mut body = json!({"preset": "aiwolf5", "rules": "hub", "seed": 5, "players": ["A", "B", "C", "D", "E"], "talk_rounds": 1});
     for (k, v) in extra.as_object().expect("object") {
         body[k] = v.clone();
     }

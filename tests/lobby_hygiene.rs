@@ -63,7 +63,7 @@ async fn close_code(ws: &mut Ws) -> u16 {
 async fn delete_ends_a_running_game_with_the_reason() {
     let hub = hub_with(&[("HUB_ADMIN_TOKEN", "operator-secret")]).await;
     // A table of slow bots: it runs, and nothing ends it soon.
-    let body = json!({"preset": "aiwolf5", "bots": 5, "bot_delay_ms": 60000});
+    let body = json!({"preset": "aiwolf5", "rules": "hub", "bots": 5, "bot_delay_ms": 60000});
     let (status, game) = call_as(&hub, "POST", "/games", Some(body), Some("operator-secret")).await;
     assert_eq!(status, 201, "{game}");
     let gid = game["game_id"].as_str().unwrap().to_owned();
@@ -96,7 +96,13 @@ async fn delete_removes_a_lobby_game_and_closes_its_clients() {
     let data = dir.path().to_str().expect("utf-8").to_owned();
     let store = [("HUB_STORE", "sqlite"), ("HUB_DATA_DIR", data.as_str())];
     let hub = hub_with(&store).await;
-    let (status, game) = call(&hub, "POST", "/games", Some(json!({"preset": "aiwolf5"}))).await;
+    let (status, game) = call(
+        &hub,
+        "POST",
+        "/games",
+        Some(json!({"preset": "aiwolf5", "rules": "hub"})),
+    )
+    .await;
     assert_eq!(status, 201, "{game}");
     let gid = game["game_id"].as_str().unwrap().to_owned();
     let mut ws = viewer(&hub, &gid).await;
@@ -142,7 +148,13 @@ async fn delete_removes_a_lobby_game_and_closes_its_clients() {
 #[tokio::test]
 async fn a_game_that_never_starts_expires() {
     let hub = hub_with(&[("GAME_LOBBY_EXPIRE_S", "1")]).await;
-    let (status, game) = call(&hub, "POST", "/games", Some(json!({"preset": "aiwolf5"}))).await;
+    let (status, game) = call(
+        &hub,
+        "POST",
+        "/games",
+        Some(json!({"preset": "aiwolf5", "rules": "hub"})),
+    )
+    .await;
     assert_eq!(status, 201, "{game}");
     let gid = game["game_id"].as_str().unwrap().to_owned();
     let mut ws = viewer(&hub, &gid).await;
@@ -158,7 +170,7 @@ async fn a_game_that_never_starts_expires() {
     let (_, lobby) = call(&hub, "GET", "/games?status=lobby", None).await;
     assert_eq!(lobby, json!([]));
     // A started game does not expire.
-    let body = json!({"preset": "aiwolf5", "bots": 5, "bot_delay_ms": 60000});
+    let body = json!({"preset": "aiwolf5", "rules": "hub", "bots": 5, "bot_delay_ms": 60000});
     let (_, running) = call(&hub, "POST", "/games", Some(body)).await;
     let rid = running["game_id"].as_str().unwrap().to_owned();
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -171,11 +183,23 @@ async fn the_games_cap_refuses_with_503_until_a_game_ends() {
     let hub = hub_with(&[("HUB_MAX_GAMES", "2")]).await;
     let mut ids = Vec::new();
     for _ in 0..2 {
-        let (status, game) = call(&hub, "POST", "/games", Some(json!({"preset": "aiwolf5"}))).await;
+        let (status, game) = call(
+            &hub,
+            "POST",
+            "/games",
+            Some(json!({"preset": "aiwolf5", "rules": "hub"})),
+        )
+        .await;
         assert_eq!(status, 201, "{game}");
         ids.push(game["game_id"].as_str().unwrap().to_owned());
     }
-    let (status, refused) = call(&hub, "POST", "/games", Some(json!({"preset": "aiwolf5"}))).await;
+    let (status, refused) = call(
+        &hub,
+        "POST",
+        "/games",
+        Some(json!({"preset": "aiwolf5", "rules": "hub"})),
+    )
+    .await;
     assert_eq!(status, 503, "{refused}");
     assert!(
         refused["error"].as_str().unwrap().contains("HUB_MAX_GAMES"),
@@ -183,7 +207,13 @@ async fn the_games_cap_refuses_with_503_until_a_game_ends() {
     );
     let (status, _) = call(&hub, "DELETE", &format!("/games/{}", ids[0]), None).await;
     assert_eq!(status, 200);
-    let (status, game) = call(&hub, "POST", "/games", Some(json!({"preset": "aiwolf5"}))).await;
+    let (status, game) = call(
+        &hub,
+        "POST",
+        "/games",
+        Some(json!({"preset": "aiwolf5", "rules": "hub"})),
+    )
+    .await;
     assert_eq!(status, 201, "{game}");
 }
 
@@ -219,8 +249,7 @@ async fn the_per_ip_cap_refuses_with_429_and_frees_the_slot() {
 #[tokio::test]
 async fn bots_do_not_keep_an_abandoned_game_alive() {
     let hub = hub_with(&[("GAME_ABANDON_S", "1")]).await;
-    let body =
-        json!({"preset": "aiwolf5", "bots": 4, "bot_delay_ms": 200, "action_timeout_ms": 60000});
+    let body = json!({"preset": "aiwolf5", "rules": "hub", "bots": 4, "bot_delay_ms": 200, "action_timeout_ms": 60000});
     let (status, game) = call(&hub, "POST", "/games", Some(body)).await;
     assert_eq!(status, 201, "{game}");
     let gid = game["game_id"].as_str().unwrap().to_owned();
@@ -233,7 +262,7 @@ async fn bots_do_not_keep_an_abandoned_game_alive() {
     );
     let (agent, _) = tokio_tungstenite::connect_async(url).await.expect("seat");
     let mut ws = viewer(&hub, &gid).await;
-    let table = json!({"preset": "aiwolf5", "bots": 5, "bot_delay_ms": 60000});
+    let table = json!({"preset": "aiwolf5", "rules": "hub", "bots": 5, "bot_delay_ms": 60000});
     let (_, bots_only) = call(&hub, "POST", "/games", Some(table)).await;
     let bots_gid = bots_only["game_id"].as_str().unwrap().to_owned();
     drop(agent);

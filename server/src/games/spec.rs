@@ -32,6 +32,10 @@ pub struct CreateGame {
     pub observer_delay_ms: Option<u64>,
     /// Whether day votes are shown as they are cast (default true).
     pub public_votes: Option<bool>,
+    /// The rule set the switches below start from: `hub` (the hub's own rules) or `aiwolf`
+    /// (AIWolf's); default: the preset's (`aiwolf` for `aiwolf5` / `aiwolf13`, `hub`
+    /// otherwise). Each switch given overrides it.
+    pub rules: Option<String>,
     /// Whether the werewolves attack (and the doctor protects) on the first night (default
     /// true; `aiwolf*` presets false: AIWolf's rule, only the seer acts on the first night).
     pub first_night_attack: Option<bool>,
@@ -257,8 +261,13 @@ impl CreateGame {
             (None, Some(map)) => RoleSetup::Counts(parse_roles(&map)?),
             (None, None) => GameConfig::default().roles,
         };
-        let mut config =
-            GameConfig::new(roles).with_seed(self.seed.unwrap_or_else(super::secret::seed));
+        let base = match self.rules.as_deref() {
+            None => GameConfig::new(roles),
+            Some("hub") => GameConfig::hub_rules(roles),
+            Some("aiwolf") => GameConfig::aiwolf_rules(roles),
+            Some(other) => return Err(format!("rules must be `hub` or `aiwolf`, got `{other}`")),
+        };
+        let mut config = base.with_seed(self.seed.unwrap_or_else(super::secret::seed));
         if let Some(ms) = self.action_timeout_ms {
             config.timeouts_ms =
                 Timeouts::all(in_range("action_timeout_ms", ms, 1, MAX_TIMEOUT_MS)?);
@@ -540,6 +549,7 @@ mod tests {
             ),
             (r#"{"preset":"arena8","colour":"red"}"#, "colour"),
             (r#"{"preset":"arena8","talk_order":"loud"}"#, "talk_order"),
+            (r#"{"preset":"arena8","rules":"mafia"}"#, "rules"),
             (
                 r#"{"preset":"aiwolf5","players":["a","b","c","d",{"name":"e","protocol":"x"}]}"#,
                 "protocol",
