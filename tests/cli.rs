@@ -161,7 +161,7 @@ async fn an_admin_token_with_a_stray_space_still_matches() {
         &["--host", "127.0.0.1", "--port", "0"],
         &[("HUB_ADMIN_TOKEN", "  s3cret-admin-token\n")],
     );
-    let body = serde_json::json!({"preset": "aiwolf5"});
+    let body = serde_json::json!({"preset": "aiwolf5", "rules": "hub"});
     let (status, _, text) = common::http_raw(
         &addr,
         "POST",
@@ -185,7 +185,7 @@ async fn an_admin_token_with_a_stray_space_still_matches() {
 #[tokio::test]
 async fn a_game_logs_its_milestones_with_its_id() {
     let hub = common::process::HubProc::start("memory", None);
-    let body = serde_json::json!({"preset": "aiwolf5", "bots": 5, "seed": 3});
+    let body = serde_json::json!({"preset": "aiwolf5", "rules": "hub", "bots": 5, "seed": 3});
     let (status, _, text) = common::http_raw(&hub.addr, "POST", "/games", Some(body), None).await;
     assert_eq!(status, 201, "{text}");
     let gid = serde_json::from_str::<serde_json::Value>(&text).expect("json")["game_id"]

@@ -129,7 +129,7 @@ fn now_s() -> f64 {
 }
 
 async fn aiwolf5(hub: &RunningHub, extra: Value) -> CreatedGame {
-    let mut body = json!({"preset": "aiwolf5", "seed": 9, "players": ["A", "B", "C", "D", "E"],
+    let mut body = json!({"preset": "aiwolf5", "rules": "hub", "seed": 9, "players": ["A", "B", "C", "D", "E"],
                           "talk_rounds": 3, "action_timeout_ms": 30_000});
     for (k, v) in extra.as_object().expect("object") {
         body[k] = v.clone();
@@ -549,7 +549,7 @@ async fn the_next_hub_url_is_tried_when_the_first_is_down() {
     assert_eq!(c.bases().len(), 2);
     let game = c
         .create_game(
-            &json!({"preset": "aiwolf5", "players": ["A", "B", "C", "D", "E"],
+            &json!({"preset": "aiwolf5", "rules": "hub", "players": ["A", "B", "C", "D", "E"],
                              "auto_start": false}),
         )
         .await

@@ -609,7 +609,7 @@ async fn rest_stats_and_the_lobby_span_the_nodes() {
     let b = start_node(&env);
 
     // A game in its lobby on A, joined through B.
-    let body = json!({"preset": "aiwolf5", "auto_start": false});
+    let body = json!({"preset": "aiwolf5", "rules": "hub", "auto_start": false});
     let (status, _, text) = common::http_raw(&a.addr, "POST", "/games", Some(body), None).await;
     assert_eq!(status, 201, "{text}");
     let gid = serde_json::from_str::<Value>(&text).expect("json")["game_id"]

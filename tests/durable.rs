@@ -813,7 +813,7 @@ async fn tokens_survive_a_kill_and_are_stored_only_hashed() {
     players.settle(QUIET, "tokens").await;
     let lobby = create_game(
         &hub.addr,
-        json!({"preset": "aiwolf5", "seed": 3, "action_timeout_ms": NEVER_MS}),
+        json!({"preset": "aiwolf5", "rules": "hub", "seed": 3, "action_timeout_ms": NEVER_MS}),
     )
     .await;
     let lobby_gid = lobby["game_id"].as_str().expect("gid").to_owned();
@@ -1124,7 +1124,7 @@ async fn export_writes_one_line_per_finished_game_matching_the_replay() {
     let mut hub = HubProc::start("sqlite", Some(dir.path()));
     let created = create_game(
         &hub.addr,
-        json!({"preset": "aiwolf5", "seed": 21, "players": ["A", "B", "C", "D", "E"],
+        json!({"preset": "aiwolf5", "rules": "hub", "seed": 21, "players": ["A", "B", "C", "D", "E"],
                "talk_rounds": 1, "action_timeout_ms": NEVER_MS}),
     )
     .await;
@@ -1134,7 +1134,7 @@ async fn export_writes_one_line_per_finished_game_matching_the_replay() {
     );
     assert_eq!(created["config"]["config"]["seed"], 21, "{created}");
     // a second game stays in the lobby: not finished, not exported
-    let lobby = create_game(&hub.addr, json!({"preset": "aiwolf5"})).await;
+    let lobby = create_game(&hub.addr, json!({"preset": "aiwolf5", "rules": "hub"})).await;
     let mut players = Players::new(&hub.addr, created.clone());
     players.connect_all(true, "export").await;
     play(&mut players, Some(&mut hub), &[], None, "export").await;
@@ -1243,7 +1243,7 @@ async fn a_retired_game_is_listed_and_replayed_from_the_store() {
     let addr = hub.addr().to_string();
     let created = create_game(
         &addr,
-        json!({"preset": "aiwolf5", "seed": 5, "players": ["A", "B", "C", "D", "E"],
+        json!({"preset": "aiwolf5", "rules": "hub", "seed": 5, "players": ["A", "B", "C", "D", "E"],
                "talk_rounds": 1, "action_timeout_ms": NEVER_MS}),
     )
     .await;

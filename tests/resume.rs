@@ -511,7 +511,7 @@ fn assert_401(status: u16, body: &str, why: &str) {
 /// An aiwolf5 game with named seats; deadlines long enough that nothing expires unless a
 /// test says so (a stalled test then fails at its limit instead of passing late).
 fn aiwolf5(extra: Value) -> Value {
-    let mut body = json!({"preset": "aiwolf5", "seed": 11, "players": ["A", "B", "C", "D", "E"],
+    let mut body = json!({"preset": "aiwolf5", "rules": "hub", "seed": 11, "players": ["A", "B", "C", "D", "E"],
                           "talk_rounds": 1, "action_timeout_ms": 60_000});
     for (k, v) in extra.as_object().expect("object") {
         body[k] = v.clone();

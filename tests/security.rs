@@ -46,7 +46,7 @@ fn url(hub: &RunningHub, id: &str, query: &str) -> String {
 
 /// An aiwolf5 game with named seats (so every seat is claimed), overridden by `extra`.
 async fn named_game(hub: &RunningHub, extra: Value) -> CreatedGame {
-    let mut body = json!({"preset": "aiwolf5", "seed": 5, "players": ["A", "B", "C", "D", "E"], "talk_rounds": 1});
+    let mut body = json!({"preset": "aiwolf5", "rules": "hub", "seed": 5, "players": ["A", "B", "C", "D", "E"], "talk_rounds": 1});
     for (k, v) in extra.as_object().expect("object") {
         body[k] = v.clone();
     }
@@ -816,7 +816,7 @@ async fn out_of_range_game_settings_are_refused_naming_the_field() {
     ];
     let mut wrong = Vec::new();
     for (extra, names) in cases {
-        let mut body = json!({"preset": "aiwolf5"});
+        let mut body = json!({"preset": "aiwolf5", "rules": "hub"});
         for (k, v) in extra.as_object().expect("object") {
             if v.is_null() {
                 body.as_object_mut().expect("object").remove(k);
@@ -852,7 +852,7 @@ async fn in_range_game_settings_at_the_edges_are_accepted() {
         json!({"observer_delay_ms": 86_400_000u64}),
         json!({"roles": {"werewolf": 2, "seer": 1, "villager": 61}}),
     ] {
-        let mut body = json!({"preset": "aiwolf5"});
+        let mut body = json!({"preset": "aiwolf5", "rules": "hub"});
         for (k, v) in extra.as_object().expect("object") {
             body[k] = v.clone();
         }

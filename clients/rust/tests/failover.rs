@@ -288,7 +288,7 @@ fn quick() -> ReconnectPolicy {
 }
 
 fn aiwolf5() -> serde_json::Value {
-    json!({"preset": "aiwolf5", "seed": 11, "players": ["A", "B", "C", "D", "E"],
+    json!({"preset": "aiwolf5", "rules": "hub", "seed": 11, "players": ["A", "B", "C", "D", "E"],
            "action_timeout_ms": 20_000, "talk_rounds": 1})
 }
 

@@ -19,8 +19,10 @@ fn client(hub: &RunningHub) -> Hub {
 
 async fn game(hub: &RunningHub) -> CreatedGame {
     client(hub)
-        .create_game(&json!({"preset": "aiwolf5", "auto_start": false,
-                             "players": ["A", "B", "C", "D", "E"]}))
+        .create_game(
+            &json!({"preset": "aiwolf5", "rules": "hub", "auto_start": false,
+                             "players": ["A", "B", "C", "D", "E"]}),
+        )
         .await
         .expect("create game")
 }
@@ -57,7 +59,9 @@ async fn a_wrong_admin_token_is_401() {
         .expect("valid hub URL")
         .with_admin_token("not-the-admin-token");
     assert_refused(
-        wrong.create_game(&json!({"preset": "aiwolf5"})).await,
+        wrong
+            .create_game(&json!({"preset": "aiwolf5", "rules": "hub"}))
+            .await,
         401,
         "Unauthorized",
         "this hub requires Authorization: Bearer",

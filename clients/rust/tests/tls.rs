@@ -62,7 +62,7 @@ async fn an_untrusted_certificate_is_refused_over_rest_and_websocket() {
     let proxy = TlsProxy::start(hub.addr()).await;
     let client = Hub::new(&proxy.url("https")).expect("https hub");
     let rest = client
-        .create_game(&serde_json::json!({"preset": "aiwolf5"}))
+        .create_game(&serde_json::json!({"preset": "aiwolf5", "rules": "hub"}))
         .await
         .expect_err("self-signed certificate not trusted");
     assert!(matches!(rest, ClientError::Http(_)), "{rest:?}");

@@ -38,7 +38,7 @@ pub async fn hub_with(vars: &[(&str, &str)]) -> RunningHub {
 /// winner every seat and the observer agreed on.
 pub async fn play_bot_game(client: &Hub) -> String {
     let game = client
-        .create_game(&json!({"preset": "aiwolf5", "seed": 7,
+        .create_game(&json!({"preset": "aiwolf5", "rules": "hub", "seed": 7,
                              "players": ["A", "B", "C", "D", "E"],
                              "action_timeout_ms": 10_000, "talk_rounds": 1}))
         .await
@@ -174,8 +174,10 @@ impl Drop for TlsProxy {
 /// Creates a game over `client` and connects one seat's agent: both over TLS.
 pub async fn check_tls_seat(client: &Hub) {
     let game = client
-        .create_game(&json!({"preset": "aiwolf5", "auto_start": false,
-                             "players": ["A", "B", "C", "D", "E"]}))
+        .create_game(
+            &json!({"preset": "aiwolf5", "rules": "hub", "auto_start": false,
+                             "players": ["A", "B", "C", "D", "E"]}),
+        )
         .await
         .expect("create over https");
     let seat = &game.players[0];
