@@ -245,6 +245,14 @@ struct Head<'a> {
 /// Never panics on any input. Distinguishes malformed JSON, a missing or unknown tag, a
 /// server-only tag, and a known message with bad fields, so the client gets a precise error.
 pub fn parse_client_frame(text: &str) -> Result<ClientFrame, InboundError> {
+    // serde reads a struct from a JSON array too (`[]` would be a frame without a
+    // `message_type`): anything but an object is malformed first.
+    if !text.trim_start().starts_with('{') {
+        return Err(match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+            Ok(_) => InboundError::MalformedJson("expected a JSON object".to_owned()),
+            Err(e) => InboundError::MalformedJson(e.to_string()),
+        });
+    }
     let head: Head<'_> = serde_json::from_str(text).map_err(|e| match e.classify() {
         serde_json::error::Category::Data => {
             if !text.trim_start().starts_with('{') {
@@ -319,6 +327,12 @@ mod tests {
         let cases: &[(&str, ErrorCode, Option<&str>)] = &[
             ("{not json", ErrorCode::MalformedJson, None),
             ("[1,2]", ErrorCode::MalformedJson, None),
+            ("[]", ErrorCode::MalformedJson, None),
+            (
+                " [{\"message_type\":\"ping\"}]",
+                ErrorCode::MalformedJson,
+                None,
+            ),
             ("\"ping\"", ErrorCode::MalformedJson, None),
             ("{}", ErrorCode::MissingMessageType, None),
             (r#"{"message_type":5,"#, ErrorCode::MalformedJson, None),
