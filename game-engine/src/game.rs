@@ -505,11 +505,14 @@ impl Game {
     }
 
     fn on_shoot(&mut self, hunter: Seat, target: Option<Seat>, out: &mut Outputs) {
-        self.emit(
-            out,
-            Audience::Everyone,
-            EventKind::HunterShot { hunter, target },
-        );
+        // A shot shows the shooter's role to everyone (that is the hunter's rule); a declined
+        // or timed-out shot must not: it is told to spectators only.
+        let audience = if target.is_some() {
+            Audience::Everyone
+        } else {
+            Audience::Spectators
+        };
+        self.emit(out, audience, EventKind::HunterShot { hunter, target });
         if let Some(target) = target {
             self.kill(target, DeathCause::HunterShot);
             self.emit(

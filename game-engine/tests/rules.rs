@@ -681,6 +681,42 @@ fn a_hunter_killed_at_night_shoots() {
     );
 }
 
+/// The hunter who declines its shot (or lets it time out) is not revealed: the no-shot is told
+/// to spectators only (issue 15's reproduction: classic9, seed 4, the wolves kill the hunter).
+#[test]
+fn a_hunter_that_does_not_shoot_stays_hidden() {
+    for expire in [false, true] {
+        let mut t = preset("classic9", 4);
+        let hunter = t.seat(Role::Hunter);
+        t.night(hunter);
+        assert!(!t.game.is_alive(hunter));
+        let outs = if expire {
+            t.expire(hunter, ActionKind::Shoot)
+        } else {
+            t.act(hunter, Action::Shoot(None))
+        };
+        for e in events_of(&outs) {
+            if let EventKind::HunterShot { .. } = e.kind {
+                assert_eq!(e.audience, Audience::Spectators, "{e:?}");
+            }
+            assert!(
+                !t.game
+                    .seats()
+                    .filter(|&s| s != hunter)
+                    .any(|s| t.game.audience_includes(e.audience, s)
+                        && matches!(e.kind, EventKind::HunterShot { .. })),
+                "another seat learns of the no-shot: {e:?}"
+            );
+        }
+        assert!(
+            t.events()
+                .any(|e| matches!(e.kind, EventKind::HunterShot { target: None, .. })),
+            "spectators are told"
+        );
+        assert_eq!(t.game.phase(), Phase::Vote, "the day goes on");
+    }
+}
+
 #[test]
 fn an_executed_hunter_shoots_then_night_falls() {
     let mut t = preset("classic9", 13);
