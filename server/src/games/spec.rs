@@ -23,6 +23,10 @@ pub struct CreateGame {
     /// Deadline of every request, in ms, 1 to [`MAX_TIMEOUT_MS`] (default: the engine's,
     /// 60 s talk / 30 s others).
     pub action_timeout_ms: Option<u64>,
+    /// Deadlines per request kind, in ms, each 1 to [`MAX_TIMEOUT_MS`], e.g.
+    /// `{"talk": 90000, "vote": 20000}`; applied after `action_timeout_ms`, so the kinds given
+    /// override it (`talk`, `vote`, `attack`, `divine`, `protect`, `witch`, `shoot`).
+    pub timeouts_ms: Option<BTreeMap<String, u64>>,
     /// Talk rounds per day, 1 to [`MAX_TALK_ROUNDS`] (default 2).
     pub talk_rounds: Option<u64>,
     /// Maximum chars per talk or whisper, 1 to what fits in `WS_MAX_MESSAGE_BYTES`
@@ -271,6 +275,27 @@ impl CreateGame {
         if let Some(ms) = self.action_timeout_ms {
             config.timeouts_ms =
                 Timeouts::all(in_range("action_timeout_ms", ms, 1, MAX_TIMEOUT_MS)?);
+        }
+        for (kind, &ms) in self.timeouts_ms.iter().flatten() {
+            let field = format!("timeouts_ms.{kind}");
+            let ms = in_range(&field, ms, 1, MAX_TIMEOUT_MS)?;
+            let t = &mut config.timeouts_ms;
+            let slot = match kind.as_str() {
+                "talk" => &mut t.talk,
+                "vote" => &mut t.vote,
+                "attack" => &mut t.attack,
+                "divine" => &mut t.divine,
+                "protect" => &mut t.protect,
+                "witch" => &mut t.witch,
+                "shoot" => &mut t.shoot,
+                other => {
+                    return Err(format!(
+                        "timeouts_ms has no kind `{other}` (talk, vote, attack, divine, protect, \
+                         witch, shoot)"
+                    ));
+                }
+            };
+            *slot = ms;
         }
         if let Some(r) = self.talk_rounds {
             config.talk_rounds = in_range("talk_rounds", r, 1, MAX_TALK_ROUNDS)? as u8;
@@ -550,6 +575,11 @@ mod tests {
             (r#"{"preset":"arena8","colour":"red"}"#, "colour"),
             (r#"{"preset":"arena8","talk_order":"loud"}"#, "talk_order"),
             (r#"{"preset":"arena8","rules":"mafia"}"#, "rules"),
+            (r#"{"preset":"arena8","timeouts_ms":{"sleep":5}}"#, "sleep"),
+            (
+                r#"{"preset":"arena8","timeouts_ms":{"vote":0}}"#,
+                "timeouts_ms.vote",
+            ),
             (
                 r#"{"preset":"aiwolf5","players":["a","b","c","d",{"name":"e","protocol":"x"}]}"#,
                 "protocol",
