@@ -354,6 +354,17 @@ pub enum TalkOrder {
     Random,
 }
 
+/// What a day vote that times out counts as.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VoteTimeout {
+    /// An abstention. (Default.)
+    #[default]
+    Abstain,
+    /// A vote for one of the candidates, picked by the seeded RNG.
+    Random,
+}
+
 /// Everything that parameterises one game. Missing fields deserialize to the hub's defaults
 /// ([`GameConfig::hub_rules`]), so a config stored before a switch existed replays as it was
 /// played.
@@ -400,6 +411,12 @@ pub struct GameConfig {
     /// Whether the doctor (AIWolf's bodyguard) may protect itself (default true; AIWolf
     /// forbids it).
     pub doctor_self_protect: bool,
+    /// Whether an execution needs a strict majority of the living players' votes (Werewolf
+    /// Arena's rule); otherwise (default) the plurality is executed. Without a majority nobody
+    /// is executed and there is no revote.
+    pub majority_execution: bool,
+    /// What a day vote that times out counts as (default [`VoteTimeout::Abstain`]).
+    pub vote_timeout: VoteTimeout,
 }
 
 impl Default for GameConfig {
@@ -461,6 +478,8 @@ impl GameConfig {
             skip_limit: None,
             self_vote: false,
             doctor_self_protect: true,
+            majority_execution: false,
+            vote_timeout: VoteTimeout::Abstain,
         }
     }
 

@@ -225,8 +225,16 @@ impl Game {
         };
         let (tally, top) = plurality(self.players.len(), ballots.iter().map(|&(_, t)| t));
         let policy = self.config.tie_policy;
+        // Werewolf Arena: the top candidate needs more than half of the living players' votes.
+        let living = self.living().count() as u32;
+        let short_of_majority = self.config.majority_execution
+            && top.first().is_none_or(|&s| {
+                tally.iter().find(|c| c.seat == s).map_or(0, |c| c.votes) * 2 <= living
+            });
         let outcome = match top.len() {
             0 => VoteOutcome::NoExecution { tied: top },
+            1 if short_of_majority => VoteOutcome::NoExecution { tied: Vec::new() },
+            _ if short_of_majority => VoteOutcome::NoExecution { tied: top },
             1 => VoteOutcome::Executed { seat: top[0] },
             _ if !revote && policy.revotes() => VoteOutcome::Revote { tied: top },
             _ if policy.breaks_final_tie() => match self.rng.pick(&top) {

@@ -242,7 +242,12 @@ impl Game {
             .position(|r| r.id == request_id)
             .ok_or_else(|| self.closed_or_unknown(request_id))?;
         let request = self.pending.remove(index);
-        let applied = crate::action::timeout_default(request.kind);
+        let applied = match (request.kind, self.config.vote_timeout) {
+            (ActionKind::Vote, crate::VoteTimeout::Random) => {
+                Action::Vote(self.rng.pick(&request.candidates))
+            }
+            (kind, _) => crate::action::timeout_default(kind),
+        };
         let timed_out = true;
         let mut out = Vec::with_capacity(8);
         out.push(Output::Closed(RequestClosed {

@@ -118,7 +118,7 @@ pub use action::{Action, ActionKind, timeout_default};
 pub use bots::RandomBots;
 pub use config::{
     GameConfig, MAX_PLAYERS, MIN_PLAYERS, Preset, RoleCounts, RoleSetup, TalkOrder, TiePolicy,
-    Timeouts,
+    Timeouts, VoteTimeout,
 };
 pub use error::{ActionError, Potion, SetupError};
 pub use events::{

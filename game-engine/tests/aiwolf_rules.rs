@@ -6,7 +6,7 @@ mod common;
 use common::Table;
 use werewolf_engine::{
     Action, ActionKind, EventKind, GameConfig, Output, Phase, Preset, RoleSetup, Seat, TalkOrder,
-    TiePolicy, VoteOutcome,
+    TiePolicy, VoteOutcome, VoteTimeout,
 };
 use werewolf_engine::{Role, RoleCounts};
 
@@ -286,4 +286,79 @@ fn the_bodyguard_never_guards_itself_but_may_guard_the_same_player_every_night()
         .filter(|e| matches!(e.kind, EventKind::NightOutcome { guarded: true, .. }))
         .count();
     assert_eq!(saved, 2);
+}
+
+/// Werewolf Arena's exile: the top candidate needs a strict majority of the living players
+/// (not of the ballots); short of it nobody is executed, without a revote.
+#[test]
+fn with_majority_execution_a_plurality_short_of_half_the_living_executes_nobody() {
+    let counts = RoleCounts {
+        werewolf: 1,
+        seer: 1,
+        villager: 5,
+        ..RoleCounts::default()
+    };
+    for (for_a, executed) in [(3, false), (4, true)] {
+        let mut config = GameConfig::hub_rules(RoleSetup::Counts(counts)).with_seed(2);
+        config.talk_rounds = 0;
+        config.first_night_attack = false;
+        config.majority_execution = true;
+        let mut t = Table::new(config);
+        let seer = t.seat(Role::Seer);
+        let target = t.other(&[seer]);
+        t.act(seer, Action::Divine(target));
+        let voters: Vec<Seat> = t.game.living().collect();
+        let (a, b) = (voters[0], voters[1]);
+        // `for_a` voters for a, one for b, the rest abstain (7 living: a majority is 4).
+        t.vote(|v| {
+            let i = voters.iter().position(|&s| s == v).unwrap();
+            match i {
+                i if (2..2 + for_a).contains(&i) => Some(a),
+                0 => Some(b),
+                _ => None,
+            }
+        });
+        let outcome = t
+            .kinds()
+            .into_iter()
+            .find_map(|k| match k {
+                EventKind::VoteResult { outcome, .. } => Some(outcome.clone()),
+                _ => None,
+            })
+            .expect("a result");
+        if executed {
+            assert_eq!(outcome, VoteOutcome::Executed { seat: a });
+        } else {
+            assert_eq!(outcome, VoteOutcome::NoExecution { tied: Vec::new() });
+            assert_eq!(t.game.living().count(), 7, "nobody executed, no revote");
+            assert_eq!(t.game.phase(), Phase::Night);
+        }
+    }
+}
+
+/// `vote_timeout: random`: a day vote that times out is a random candidate, not an abstention.
+#[test]
+fn a_timed_out_vote_can_count_as_a_random_vote() {
+    for (policy, counted) in [(VoteTimeout::Abstain, false), (VoteTimeout::Random, true)] {
+        let mut config = GameConfig::preset("aiwolf5").unwrap().with_seed(6);
+        config.talk_rounds = 0;
+        config.vote_timeout = policy;
+        let mut t = Table::new(config);
+        let seer = t.seat(Role::Seer);
+        let target = t.other(&[seer]);
+        t.act(seer, Action::Divine(target));
+        let voter = t.game.living().next().unwrap();
+        let outs = t.expire(voter, ActionKind::Vote);
+        let cast = outs
+            .iter()
+            .filter_map(Output::as_event)
+            .find_map(|e| match &e.kind {
+                EventKind::VoteCast {
+                    voter: v, target, ..
+                } if *v == voter => Some(*target),
+                _ => None,
+            })
+            .expect("the ballot");
+        assert_eq!(cast.is_some(), counted, "{policy:?}");
+    }
 }

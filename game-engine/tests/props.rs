@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use werewolf_engine::{
     Action, ActionKind, Audience, EventKind, Game, GameConfig, GameRng, Output, Preset, RandomBots,
-    RequestId, Role, RoleCounts, Seat, TalkOrder, TiePolicy, Winner,
+    RequestId, Role, RoleCounts, Seat, TalkOrder, TiePolicy, VoteTimeout, Winner,
 };
 
 /// Upper bound on inputs per game (far above any real game; hitting it means a stall).
@@ -29,17 +29,16 @@ fn config_strategy() -> impl Strategy<Value = GameConfig> {
         0u8..4,
         1u32..30,
         (
-            any::<bool>(),
-            any::<bool>(),
-            0u8..4,
-            any::<bool>(),
-            any::<bool>(),
-            any::<bool>(),
+            (any::<bool>(), any::<bool>(), 0u8..4, any::<bool>()),
+            (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()),
         ),
     )
         .prop_map(
             |(preset, seed, talk_rounds, public_votes, twice, tie, max_days, switches)| {
-                let (opening, random_order, skips, self_vote, self_protect, first_night) = switches;
+                let (
+                    (opening, random_order, skips, self_vote),
+                    (self_protect, first_night, majority, random_timeout),
+                ) = switches;
                 let mut config = GameConfig::preset(Preset::ALL[preset].name())
                     .expect("preset")
                     .with_seed(seed);
@@ -59,6 +58,12 @@ fn config_strategy() -> impl Strategy<Value = GameConfig> {
                 config.self_vote = self_vote;
                 config.doctor_self_protect = self_protect;
                 config.first_night_attack = first_night;
+                config.majority_execution = majority;
+                config.vote_timeout = if random_timeout {
+                    VoteTimeout::Random
+                } else {
+                    VoteTimeout::Abstain
+                };
                 config
             },
         )

@@ -3,7 +3,9 @@
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
-use werewolf_engine::{GameConfig, RoleCounts, RoleSetup, TalkOrder, TiePolicy, Timeouts};
+use werewolf_engine::{
+    GameConfig, RoleCounts, RoleSetup, TalkOrder, TiePolicy, Timeouts, VoteTimeout,
+};
 
 /// Body of `POST /games`. Unknown fields are refused, so a typo is an error, not a default.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
@@ -63,6 +65,12 @@ pub struct CreateGame {
     /// A tied day vote: `revote_then_no_execution` (default), `revote_then_random`,
     /// `no_execution` or `random` (`aiwolf*` presets: AIWolf's one round, random pick).
     pub tie_policy: Option<String>,
+    /// Whether an execution needs a strict majority of the living players (Werewolf Arena's
+    /// rule; default false: the plurality is executed).
+    pub majority_execution: Option<bool>,
+    /// What a timed-out day vote counts as: `abstain` (default) or `random` (a random
+    /// candidate).
+    pub vote_timeout: Option<String>,
     /// The game is a draw if nobody has won by the end of this day, 1 to [`MAX_DAYS`]
     /// (default 50).
     pub max_days: Option<u64>,
@@ -362,6 +370,20 @@ impl CreateGame {
                 }
             };
         }
+        if let Some(v) = self.majority_execution {
+            config.majority_execution = v;
+        }
+        if let Some(v) = self.vote_timeout {
+            config.vote_timeout = match v.as_str() {
+                "abstain" => VoteTimeout::Abstain,
+                "random" => VoteTimeout::Random,
+                other => {
+                    return Err(format!(
+                        "vote_timeout must be `abstain` or `random`, got `{other}`"
+                    ));
+                }
+            };
+        }
         if let Some(d) = self.max_days {
             config.max_days = in_range("max_days", d, 1, MAX_DAYS)? as u32;
         }
@@ -575,6 +597,10 @@ mod tests {
             (r#"{"preset":"arena8","colour":"red"}"#, "colour"),
             (r#"{"preset":"arena8","talk_order":"loud"}"#, "talk_order"),
             (r#"{"preset":"arena8","rules":"mafia"}"#, "rules"),
+            (
+                r#"{"preset":"arena8","vote_timeout":"coin"}"#,
+                "vote_timeout",
+            ),
             (r#"{"preset":"arena8","timeouts_ms":{"sleep":5}}"#, "sleep"),
             (
                 r#"{"preset":"arena8","timeouts_ms":{"vote":0}}"#,
