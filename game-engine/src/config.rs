@@ -417,6 +417,9 @@ pub struct GameConfig {
     pub majority_execution: bool,
     /// What a day vote that times out counts as (default [`VoteTimeout::Abstain`]).
     pub vote_timeout: VoteTimeout,
+    /// Whether a talk or whisper longer than `max_talk_chars` is cut to that length (AIWolf
+    /// trims) instead of refused with [`crate::ActionError::TextTooLong`] (default false).
+    pub truncate_talk: bool,
 }
 
 impl Default for GameConfig {
@@ -480,6 +483,7 @@ impl GameConfig {
             doctor_self_protect: true,
             majority_execution: false,
             vote_timeout: VoteTimeout::Abstain,
+            truncate_talk: false,
         }
     }
 

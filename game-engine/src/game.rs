@@ -179,6 +179,10 @@ impl Game {
         action: Action,
     ) -> Result<Outputs, ActionError> {
         let index = self.check_request(seat, request_id)?;
+        let action = match action {
+            Action::Talk(Some(text)) => Action::Talk(Some(self.fit(text))),
+            other => other,
+        };
         self.validate(&self.pending[index], &action)?;
         let request = self.pending.remove(index);
         let mut out = Vec::with_capacity(8);
@@ -217,7 +221,7 @@ impl Game {
         if self.phase != Phase::Night {
             return Err(ActionError::WrongPhase { phase: self.phase });
         }
-        let text = text.into();
+        let text = self.fit(text.into());
         self.check_text(&text)?;
         let mut out = Vec::with_capacity(1);
         self.emit(
@@ -632,6 +636,16 @@ impl Game {
             });
         }
         Ok(index)
+    }
+
+    /// `text` cut to `max_talk_chars` when the config truncates over-long talk (else as is).
+    fn fit(&self, text: String) -> String {
+        let max = self.config.max_talk_chars;
+        if self.config.truncate_talk && text.chars().nth(max).is_some() {
+            text.chars().take(max).collect()
+        } else {
+            text
+        }
     }
 
     fn check_text(&self, text: &str) -> Result<(), ActionError> {

@@ -362,3 +362,33 @@ fn a_timed_out_vote_can_count_as_a_random_vote() {
         assert_eq!(cast.is_some(), counted, "{policy:?}");
     }
 }
+
+/// `truncate_talk`: an over-long talk is cut to `max_talk_chars` (AIWolf trims) instead of
+/// refused (the hub's rule); whispers too.
+#[test]
+fn over_long_talk_is_refused_or_truncated() {
+    for truncate in [false, true] {
+        let mut config = GameConfig::preset("aiwolf5").unwrap().with_seed(1);
+        config.max_talk_chars = 5;
+        config.truncate_talk = truncate;
+        let mut t = Table::new(config);
+        let r = t.game.pending_requests()[0].clone();
+        let said = t.try_act(r.seat, r.id, Action::Talk(Some("hello world".to_owned())));
+        match said {
+            Ok(outs) => {
+                assert!(truncate);
+                assert!(outs.iter().filter_map(Output::as_event).any(|e| matches!(
+                    &e.kind,
+                    EventKind::Talk { text, .. } if text == "hello"
+                )));
+            }
+            Err(e) => {
+                assert!(!truncate);
+                assert!(matches!(
+                    e,
+                    werewolf_engine::ActionError::TextTooLong { .. }
+                ));
+            }
+        }
+    }
+}

@@ -65,6 +65,9 @@ pub struct CreateGame {
     /// A tied day vote: `revote_then_no_execution` (default), `revote_then_random`,
     /// `no_execution` or `random` (`aiwolf*` presets: AIWolf's one round, random pick).
     pub tie_policy: Option<String>,
+    /// Whether a talk or whisper longer than `max_message_chars` is cut to it (default false:
+    /// refused with an `error`).
+    pub truncate_talk: Option<bool>,
     /// Whether an execution needs a strict majority of the living players (Werewolf Arena's
     /// rule; default false: the plurality is executed).
     pub majority_execution: Option<bool>,
@@ -369,6 +372,9 @@ impl CreateGame {
                     ));
                 }
             };
+        }
+        if let Some(v) = self.truncate_talk {
+            config.truncate_talk = v;
         }
         if let Some(v) = self.majority_execution {
             config.majority_execution = v;
