@@ -417,6 +417,10 @@ pub struct GameConfig {
     pub majority_execution: bool,
     /// What a day vote that times out counts as (default [`VoteTimeout::Abstain`]).
     pub vote_timeout: VoteTimeout,
+    /// Whether a tied attack vote is voted again once among the tied targets (then the seeded
+    /// RNG picks) instead of the RNG picking at once (default false: AIWolf's and the hub's
+    /// rule).
+    pub attack_revote: bool,
     /// Whether a talk or whisper longer than `max_talk_chars` is cut to that length (AIWolf
     /// trims) instead of refused with [`crate::ActionError::TextTooLong`] (default false).
     pub truncate_talk: bool,
@@ -484,6 +488,7 @@ impl GameConfig {
             majority_execution: false,
             vote_timeout: VoteTimeout::Abstain,
             truncate_talk: false,
+            attack_revote: false,
         }
     }
 

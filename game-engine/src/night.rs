@@ -25,6 +25,8 @@ pub(crate) struct NightState {
     pub(crate) attack_votes: Vec<(Seat, Option<Seat>)>,
     /// Whether the victim has been decided (all attack votes in).
     pub(crate) attack_decided: bool,
+    /// Whether the pack is voting again among tied targets ([`crate::GameConfig::attack_revote`]).
+    pub(crate) attack_revoting: bool,
     /// The werewolves' victim, once decided.
     pub(crate) victim: Option<Seat>,
     /// Protections: (doctor, target).
@@ -107,6 +109,20 @@ impl Game {
             self.players.len(),
             self.night.attack_votes.iter().map(|&(_, t)| t),
         );
+        if top.len() > 1 && self.config.attack_revote && !self.night.attack_revoting {
+            // One more round among the tied targets (the new requests' candidates show the tie;
+            // the pack saw every vote already).
+            self.night.attack_revoting = true;
+            self.night.attack_votes.clear();
+            let wolves: Vec<Seat> = self
+                .living()
+                .filter(|&s| self.role(s).is_werewolf())
+                .collect();
+            for wolf in wolves {
+                self.issue(out, wolf, ActionKind::Attack, top.clone());
+            }
+            return;
+        }
         let victim = self.rng.pick(&top);
         self.night.victim = victim;
         self.night.attack_decided = true;

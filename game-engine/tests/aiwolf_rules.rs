@@ -392,3 +392,55 @@ fn over_long_talk_is_refused_or_truncated() {
         }
     }
 }
+
+/// `attack_revote`: a tied attack vote is voted once more among the tied targets, then the
+/// plurality (or the RNG) decides; without it the RNG picks at once.
+#[test]
+fn a_tied_attack_vote_can_be_voted_again_among_the_tied() {
+    for revote in [false, true] {
+        let counts = RoleCounts {
+            werewolf: 2,
+            seer: 1,
+            villager: 4,
+            ..RoleCounts::default()
+        };
+        let mut config = GameConfig::hub_rules(RoleSetup::Counts(counts)).with_seed(9);
+        config.talk_rounds = 0;
+        config.attack_revote = revote;
+        let mut t = Table::new(config);
+        let wolves = t.seats(Role::Werewolf);
+        let seer = t.seat(Role::Seer);
+        let a = t.other(&[seer]);
+        let b = t.other(&[seer, a]);
+        t.act(wolves[0], Action::Attack(a));
+        t.act(wolves[1], Action::Attack(b));
+        if revote {
+            for &w in &wolves {
+                let again = t.request(w, ActionKind::Attack);
+                assert_eq!(again.candidates, {
+                    let mut tied = vec![a, b];
+                    tied.sort_unstable();
+                    tied
+                });
+            }
+            t.act(wolves[0], Action::Attack(b));
+            t.act(wolves[1], Action::Attack(b));
+            t.act(seer, Action::NoDivine);
+            assert!(
+                !t.game.is_alive(b) && t.game.is_alive(a),
+                "the revote's choice died"
+            );
+        } else {
+            assert!(
+                t.try_request(wolves[0], ActionKind::Attack).is_none(),
+                "no revote"
+            );
+            t.act(seer, Action::NoDivine);
+            assert_eq!(
+                [a, b].iter().filter(|&&s| !t.game.is_alive(s)).count(),
+                1,
+                "one of the tied died"
+            );
+        }
+    }
+}

@@ -31,6 +31,7 @@ fn config_strategy() -> impl Strategy<Value = GameConfig> {
         (
             (any::<bool>(), any::<bool>(), 0u8..4, any::<bool>()),
             (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()),
+            (any::<bool>(), any::<bool>()),
         ),
     )
         .prop_map(
@@ -38,6 +39,7 @@ fn config_strategy() -> impl Strategy<Value = GameConfig> {
                 let (
                     (opening, random_order, skips, self_vote),
                     (self_protect, first_night, majority, random_timeout),
+                    (truncate, attack_revote),
                 ) = switches;
                 let mut config = GameConfig::preset(Preset::ALL[preset].name())
                     .expect("preset")
@@ -59,6 +61,8 @@ fn config_strategy() -> impl Strategy<Value = GameConfig> {
                 config.doctor_self_protect = self_protect;
                 config.first_night_attack = first_night;
                 config.majority_execution = majority;
+                config.truncate_talk = truncate;
+                config.attack_revote = attack_revote;
                 config.vote_timeout = if random_timeout {
                     VoteTimeout::Random
                 } else {

@@ -65,6 +65,9 @@ pub struct CreateGame {
     /// A tied day vote: `revote_then_no_execution` (default), `revote_then_random`,
     /// `no_execution` or `random` (`aiwolf*` presets: AIWolf's one round, random pick).
     pub tie_policy: Option<String>,
+    /// Whether a tied attack vote is voted again once among the tied (default false: the
+    /// seeded RNG picks one at once).
+    pub attack_revote: Option<bool>,
     /// Whether a talk or whisper longer than `max_message_chars` is cut to it (default false:
     /// refused with an `error`).
     pub truncate_talk: Option<bool>,
@@ -372,6 +375,9 @@ impl CreateGame {
                     ));
                 }
             };
+        }
+        if let Some(v) = self.attack_revote {
+            config.attack_revote = v;
         }
         if let Some(v) = self.truncate_talk {
             config.truncate_talk = v;
