@@ -323,22 +323,35 @@ pub enum TiePolicy {
     NoExecution,
     /// The seeded RNG picks one of the tied players, no revote.
     Random,
+    /// One full revote (every living player a candidate again); a second tie → nobody.
+    FullRevoteThenNoExecution,
+    /// One full revote; a second tie → the seeded RNG picks one of the tied.
+    FullRevoteThenRandom,
 }
 
 impl TiePolicy {
     /// Whether a first tie leads to a revote.
     #[must_use]
     pub fn revotes(self) -> bool {
+        !matches!(self, TiePolicy::NoExecution | TiePolicy::Random)
+    }
+
+    /// Whether the revote is among every living player rather than among the tied.
+    #[must_use]
+    pub fn full_revote(self) -> bool {
         matches!(
             self,
-            TiePolicy::RevoteThenNoExecution | TiePolicy::RevoteThenRandom
+            TiePolicy::FullRevoteThenNoExecution | TiePolicy::FullRevoteThenRandom
         )
     }
 
     /// Whether a final tie is broken at random (otherwise nobody is executed).
     #[must_use]
     pub fn breaks_final_tie(self) -> bool {
-        matches!(self, TiePolicy::RevoteThenRandom | TiePolicy::Random)
+        matches!(
+            self,
+            TiePolicy::RevoteThenRandom | TiePolicy::Random | TiePolicy::FullRevoteThenRandom
+        )
     }
 }
 

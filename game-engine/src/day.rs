@@ -179,8 +179,9 @@ impl Game {
         };
         let voters: Vec<Seat> = self.living().collect();
         let own = self.config.self_vote;
+        let full = self.config.tie_policy.full_revote();
         for &voter in &voters {
-            let pool = tied.as_ref().unwrap_or(&voters);
+            let pool = tied.as_ref().filter(|_| !full).unwrap_or(&voters);
             let candidates = pool
                 .iter()
                 .copied()

@@ -16,7 +16,9 @@ fn tie_policy(i: u8) -> TiePolicy {
         TiePolicy::RevoteThenRandom,
         TiePolicy::NoExecution,
         TiePolicy::Random,
-    ][usize::from(i % 4)]
+        TiePolicy::FullRevoteThenNoExecution,
+        TiePolicy::FullRevoteThenRandom,
+    ][usize::from(i % 6)]
 }
 
 fn config_strategy() -> impl Strategy<Value = GameConfig> {
@@ -26,7 +28,7 @@ fn config_strategy() -> impl Strategy<Value = GameConfig> {
         0u8..4,
         any::<bool>(),
         any::<bool>(),
-        0u8..4,
+        0u8..6,
         1u32..30,
         (
             (any::<bool>(), any::<bool>(), 0u8..4, any::<bool>()),

@@ -871,6 +871,42 @@ fn a_tie_gets_one_revote_among_the_tied_then_no_execution() {
 }
 
 #[test]
+fn a_full_revote_puts_every_living_player_up_again() {
+    for (policy, random) in [
+        (TiePolicy::FullRevoteThenNoExecution, false),
+        (TiePolicy::FullRevoteThenRandom, true),
+    ] {
+        let mut config = GameConfig::preset("arena8").unwrap().with_seed(16);
+        config.talk_rounds = 0;
+        config.tie_policy = policy;
+        let mut t = Table::new(config);
+        let victim = t.seat(Role::Villager);
+        t.night(victim);
+        let living: Vec<Seat> = t.game.living().collect();
+        let (a, b) = (living[0], living[1]);
+        t.vote(split(&living, a, b));
+        assert_eq!(
+            outcome_of(&t),
+            vec![VoteOutcome::Revote { tied: vec![a, b] }]
+        );
+        for r in t.game.pending_requests() {
+            let others: Vec<Seat> = living.iter().copied().filter(|&s| s != r.seat).collect();
+            assert_eq!(
+                r.candidates, others,
+                "{policy:?}: everyone is a candidate again"
+            );
+        }
+        t.vote(split(&living, a, b));
+        let second = outcome_of(&t)[1].clone();
+        if random {
+            assert!(matches!(second, VoteOutcome::Executed { seat } if seat == a || seat == b));
+        } else {
+            assert_eq!(second, VoteOutcome::NoExecution { tied: vec![a, b] });
+        }
+    }
+}
+
+#[test]
 fn tie_policies_are_configurable() {
     let run = |policy: TiePolicy, seed| {
         let mut config = GameConfig::preset("arena8").unwrap().with_seed(seed);

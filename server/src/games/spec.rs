@@ -63,7 +63,9 @@ pub struct CreateGame {
     /// `aiwolf*` presets true).
     pub doctor_same_target_twice: Option<bool>,
     /// A tied day vote: `revote_then_no_execution` (default), `revote_then_random`,
-    /// `no_execution` or `random` (`aiwolf*` presets: AIWolf's one round, random pick).
+    /// `no_execution`, `random` (`aiwolf*` presets: AIWolf's one round, random pick),
+    /// `full_revote_then_no_execution` or `full_revote_then_random` (every living player a
+    /// candidate again).
     pub tie_policy: Option<String>,
     /// Whether a tied attack vote is voted again once among the tied (default false: the
     /// seeded RNG picks one at once).
@@ -368,10 +370,13 @@ impl CreateGame {
                 "revote_then_random" => TiePolicy::RevoteThenRandom,
                 "no_execution" => TiePolicy::NoExecution,
                 "random" => TiePolicy::Random,
+                "full_revote_then_no_execution" => TiePolicy::FullRevoteThenNoExecution,
+                "full_revote_then_random" => TiePolicy::FullRevoteThenRandom,
                 other => {
                     return Err(format!(
                         "tie_policy must be `revote_then_no_execution`, `revote_then_random`, \
-                         `no_execution` or `random`, got `{other}`"
+                         `no_execution`, `random`, `full_revote_then_no_execution` or \
+                         `full_revote_then_random`, got `{other}`"
                     ));
                 }
             };
