@@ -1113,6 +1113,10 @@ async fn aiwolf_agents_hub_agents_and_a_bot_share_one_rest_game() {
             .collect();
         assert_eq!(requests.first(), Some(&"NAME"));
         assert!(requests.contains(&"INITIALIZE") && requests.contains(&"TALK"));
+        assert_eq!(
+            r["timeout"]["action"], 20000,
+            "setting.timeout.action is this game's deadline: {r}"
+        );
         assert_eq!(requests.last(), Some(&"FINISH"));
     }
     // A normal hub game: listed over, its AIWolf game log served.

@@ -39,7 +39,14 @@ pub(super) fn seat_of(
         return refuse(StatusCode::CONFLICT, format!("game `{game_id}` is over"));
     }
     let ids: Vec<String> = game.seats().iter().map(|s| s.player_id.clone()).collect();
-    let setting = setting_of(&spec, &state.config);
+    let mut setting = setting_of(&spec, &state.config);
+    // This game's own deadlines, not the endpoint's: AIWolf announces one action timeout,
+    // so the shortest of the kinds an AIWolf agent is asked.
+    let t = &spec.config.timeouts_ms;
+    setting.timeout.action = [t.talk, t.vote, t.attack, t.divine, t.protect]
+        .into_iter()
+        .min()
+        .unwrap_or(setting.timeout.action);
     let pack = {
         let mut packs = state.aiwolf.packs.lock().unwrap_or_else(|p| p.into_inner());
         packs.retain(|id, _| state.games.get(id).is_some_and(|g| !g.is_over()));
