@@ -118,38 +118,28 @@ pub async fn upgrade(
     }
     // `?game_id=`: the agent takes its AIWolf seat of a game created through `POST /games`,
     // with the seat's token (instead of a JWT) and without the waiting room.
-    if let Some(game_id) = auth::param(query.as_deref(), "game_id").filter(|g| !g.is_empty()) {
-        let token = auth::token_of(query.as_deref(), &headers);
-        let seated = match seat_of(&state, &game_id, &token) {
-            Ok(s) => s,
-            Err(refusal) => return *refusal,
-        };
-        let ip_slot = match crate::upgrade::take_ip_slot(&state, peer.map(|p| p.0.0.ip())) {
-            Ok(s) => s,
-            Err(refusal) => return *refusal,
-        };
-        let Some(slot) = crate::upgrade::take_slot(&state) else {
-            return crate::upgrade::over_capacity(&state);
-        };
-        let tracker = state.connections.clone();
-        return ws
-            .max_message_size(state.config.ws_max_message_bytes)
-            .on_upgrade(move |socket| {
-                tracker.track_future(async move {
-                    seat_agent(socket, state, seated).await;
-                    drop(slot);
-                    drop(ip_slot);
-                })
-            });
-    }
-    let token = match state.config.aiwolf_secret_key.as_deref() {
-        Some(secret) => match auth::verify(secret, &auth::token_of(query.as_deref(), &headers)) {
-            Ok(t) => Some(t),
-            Err(e) => {
-                return crate::api::error(axum::http::StatusCode::UNAUTHORIZED, e.to_string());
+    let entry = match auth::param(query.as_deref(), "game_id").filter(|g| !g.is_empty()) {
+        Some(game_id) => {
+            let token = auth::token_of(query.as_deref(), &headers);
+            match seat_of(&state, &game_id, &token) {
+                Ok(seated) => Entry::Seat(Box::new(seated)),
+                Err(refusal) => return *refusal,
             }
+        }
+        None => match state.config.aiwolf_secret_key.as_deref() {
+            Some(secret) => {
+                match auth::verify(secret, &auth::token_of(query.as_deref(), &headers)) {
+                    Ok(t) => Entry::Room(Some(t)),
+                    Err(e) => {
+                        return crate::api::error(
+                            axum::http::StatusCode::UNAUTHORIZED,
+                            e.to_string(),
+                        );
+                    }
+                }
+            }
+            None => Entry::Room(None),
         },
-        None => None,
     };
     let ip_slot = match crate::upgrade::take_ip_slot(&state, peer.map(|p| p.0.0.ip())) {
         Ok(s) => s,
@@ -162,11 +152,22 @@ pub async fn upgrade(
     ws.max_message_size(state.config.ws_max_message_bytes)
         .on_upgrade(move |socket| {
             tracker.track_future(async move {
-                agent(socket, state, token).await;
+                match entry {
+                    Entry::Seat(seated) => seat_agent(socket, state, *seated).await,
+                    Entry::Room(token) => agent(socket, state, token).await,
+                }
                 drop(slot);
                 drop(ip_slot);
             })
         })
+}
+
+/// Where an AIWolf connection goes once upgraded.
+enum Entry {
+    /// Its seat of a REST-created game.
+    Seat(Box<Seated>),
+    /// The waiting room, with its verified token when auth is on.
+    Room(Option<auth::PlayerToken>),
 }
 
 /// Team of an AIWolf name: the name without trailing digits.
