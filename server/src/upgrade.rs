@@ -45,6 +45,13 @@ pub(crate) fn websocket_docs(op: TransformOperation<'_>) -> TransformOperation<'
         .error(503, "shutting down, or at the connection limit")
 }
 
+/// The token a REST read presents: `?token=` when non-empty, else `Authorization: Bearer`.
+pub fn presented_token(query: Option<String>, headers: &HeaderMap) -> Option<String> {
+    query
+        .filter(|t| !t.is_empty())
+        .or_else(|| bearer(headers).map(str::to_owned))
+}
+
 /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive, RFC 7235).
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();

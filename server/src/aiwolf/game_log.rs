@@ -551,10 +551,7 @@ pub async fn route(
         Ok(q) => q,
         Err(rejection) => return error(StatusCode::BAD_REQUEST, rejection.body_text()),
     };
-    let token = query
-        .token
-        .filter(|t| !t.is_empty())
-        .or_else(|| crate::upgrade::bearer(&headers).map(str::to_owned));
+    let token = crate::upgrade::presented_token(query.token, &headers);
     let seats = |seats: Vec<(String, Option<String>)>| -> (Vec<String>, Vec<String>) {
         seats
             .into_iter()

@@ -216,11 +216,7 @@ pub(super) async fn events(
         Ok(q) => q,
         Err(rejection) => return error(StatusCode::BAD_REQUEST, rejection.body_text()),
     };
-    let token = query
-        .token
-        .clone()
-        .filter(|t| !t.is_empty())
-        .or_else(|| crate::upgrade::bearer(&headers).map(str::to_owned));
+    let token = crate::upgrade::presented_token(query.token.clone(), &headers);
     let view = query.view.as_deref().unwrap_or("public");
     let live = state.games.get(&game_id);
     let store = state.games.store.clone();
