@@ -12,6 +12,14 @@ pub use werewolf_schemas::ActionKind;
 pub enum Action {
     /// Talk: `Some(text)` says `text` (non-blank, at most `max_talk_chars` chars); `None` skips.
     Talk(Option<String>),
+    /// Talk, then done talking for today (AIWolf's `Over`): says `text` if `Some`, and the
+    /// player gets no more turns this day.
+    Over(Option<String>),
+    /// A whisper turn ([`crate::GameConfig::whisper_rounds`]): `Some(text)` whispers to the
+    /// pack; `None` passes.
+    Whisper(Option<String>),
+    /// A bid for the floor ([`crate::TalkOrder::Bidding`]), 0–4.
+    Bid(u8),
     /// Vote for a candidate, or abstain with `None`.
     Vote(Option<Seat>),
     /// Vote to attack a candidate tonight.
@@ -43,7 +51,9 @@ impl Action {
     #[must_use]
     pub fn kind(&self) -> ActionKind {
         match self {
-            Action::Talk(_) => ActionKind::Talk,
+            Action::Talk(_) | Action::Over(_) => ActionKind::Talk,
+            Action::Whisper(_) => ActionKind::Whisper,
+            Action::Bid(_) => ActionKind::Bid,
             Action::Vote(_) => ActionKind::Vote,
             Action::Attack(_) | Action::NoAttack => ActionKind::Attack,
             Action::Divine(_) | Action::NoDivine => ActionKind::Divine,
@@ -60,14 +70,21 @@ impl Action {
             Action::Vote(t) | Action::Shoot(t) => *t,
             Action::Attack(t) | Action::Divine(t) | Action::Protect(t) => Some(*t),
             Action::Witch { poison, .. } => *poison,
-            Action::Talk(_) | Action::NoAttack | Action::NoDivine | Action::NoProtect => None,
+            Action::Talk(_)
+            | Action::Over(_)
+            | Action::Whisper(_)
+            | Action::Bid(_)
+            | Action::NoAttack
+            | Action::NoDivine
+            | Action::NoProtect => None,
         }
     }
 }
 
 /// What [`crate::Game::expire`] applies when a request of this kind times out:
 /// talk → skip; vote → abstain; attack → no vote (counts for nobody); divine → no
-/// divination; protect → nobody protected; witch → no potion used; shoot → no shot.
+/// divination; protect → nobody protected; witch → no potion used; shoot → no shot;
+/// whisper → pass; bid → 0.
 #[must_use]
 pub fn timeout_default(kind: ActionKind) -> Action {
     match kind {
@@ -81,5 +98,7 @@ pub fn timeout_default(kind: ActionKind) -> Action {
             poison: None,
         },
         ActionKind::Shoot => Action::Shoot(None),
+        ActionKind::Whisper => Action::Whisper(None),
+        ActionKind::Bid => Action::Bid(0),
     }
 }

@@ -81,7 +81,8 @@ impl RandomBots {
                 }
             }
             ActionKind::Vote => {
-                if self.abstain_one_in != 0 && rng.chance(1, self.abstain_one_in) {
+                let may_abstain = game.config().vote_abstain;
+                if self.abstain_one_in != 0 && rng.chance(1, self.abstain_one_in) && may_abstain {
                     Action::Vote(None)
                 } else {
                     Action::Vote(pick(rng))
@@ -109,6 +110,16 @@ impl RandomBots {
                     Action::Shoot(None)
                 }
             }
+            ActionKind::Whisper => {
+                if rng.chance(1, 3) {
+                    Action::Whisper(None)
+                } else {
+                    let phrase = PHRASES[rng.below(PHRASES.len())];
+                    let max = game.config().max_talk_chars;
+                    Action::Whisper(Some(phrase.chars().take(max).collect()))
+                }
+            }
+            ActionKind::Bid => Action::Bid(rng.below(5) as u8),
         }
     }
 }

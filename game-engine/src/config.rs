@@ -1,9 +1,12 @@
 //! Game configuration: presets, role counts, timeouts, rule switches, and their validation.
 
-use crate::{ActionKind, Role, SetupError};
+use crate::{Role, SetupError};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
+pub use werewolf_schemas::{
+    AttackDecider, GameRules, TalkOrder, TiePolicy, Timeouts, VoteReveal, VoteTimeout,
+};
 
 /// The fewest players a game may have.
 pub const MIN_PLAYERS: usize = 3;
@@ -244,138 +247,14 @@ impl RoleSetup {
     }
 }
 
-/// Timeout of each kind of request, in milliseconds. The engine only copies these into
-/// [`crate::Request::timeout_ms`]; the server owns the clock and calls
-/// [`crate::Game::expire`] when a deadline passes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Timeouts {
-    /// For a `talk` request (default 60 000).
-    pub talk: u64,
-    /// For a day `vote` request (default 30 000).
-    pub vote: u64,
-    /// For a werewolf's `attack` request (default 30 000).
-    pub attack: u64,
-    /// For the seer's `divine` request (default 30 000).
-    pub divine: u64,
-    /// For the doctor's `protect` request (default 30 000).
-    pub protect: u64,
-    /// For the witch's `witch` request (default 30 000).
-    pub witch: u64,
-    /// For the hunter's `shoot` request (default 30 000).
-    pub shoot: u64,
+/// What a stored config written before `vote_reveal` existed meant: ballots as cast.
+fn reveal_before_the_switch() -> VoteReveal {
+    VoteReveal::AsCast
 }
 
-impl Default for Timeouts {
-    fn default() -> Self {
-        Self {
-            talk: 60_000,
-            vote: 30_000,
-            attack: 30_000,
-            divine: 30_000,
-            protect: 30_000,
-            witch: 30_000,
-            shoot: 30_000,
-        }
-    }
-}
-
-impl Timeouts {
-    /// The same timeout for every kind.
-    #[must_use]
-    pub fn all(ms: u64) -> Self {
-        Self {
-            talk: ms,
-            vote: ms,
-            attack: ms,
-            divine: ms,
-            protect: ms,
-            witch: ms,
-            shoot: ms,
-        }
-    }
-
-    /// The timeout for `kind`.
-    #[must_use]
-    pub fn get(&self, kind: ActionKind) -> u64 {
-        match kind {
-            ActionKind::Talk => self.talk,
-            ActionKind::Vote => self.vote,
-            ActionKind::Attack => self.attack,
-            ActionKind::Divine => self.divine,
-            ActionKind::Protect => self.protect,
-            ActionKind::Witch => self.witch,
-            ActionKind::Shoot => self.shoot,
-        }
-    }
-}
-
-/// What happens when the day vote ends in a tie.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TiePolicy {
-    /// One revote among the tied players; if that ties too, nobody is executed. (Default.)
-    #[default]
-    RevoteThenNoExecution,
-    /// One revote among the tied players; if that ties too, the seeded RNG picks one of them.
-    RevoteThenRandom,
-    /// Nobody is executed, no revote.
-    NoExecution,
-    /// The seeded RNG picks one of the tied players, no revote.
-    Random,
-    /// One full revote (every living player a candidate again); a second tie → nobody.
-    FullRevoteThenNoExecution,
-    /// One full revote; a second tie → the seeded RNG picks one of the tied.
-    FullRevoteThenRandom,
-}
-
-impl TiePolicy {
-    /// Whether a first tie leads to a revote.
-    #[must_use]
-    pub fn revotes(self) -> bool {
-        !matches!(self, TiePolicy::NoExecution | TiePolicy::Random)
-    }
-
-    /// Whether the revote is among every living player rather than among the tied.
-    #[must_use]
-    pub fn full_revote(self) -> bool {
-        matches!(
-            self,
-            TiePolicy::FullRevoteThenNoExecution | TiePolicy::FullRevoteThenRandom
-        )
-    }
-
-    /// Whether a final tie is broken at random (otherwise nobody is executed).
-    #[must_use]
-    pub fn breaks_final_tie(self) -> bool {
-        matches!(
-            self,
-            TiePolicy::RevoteThenRandom | TiePolicy::Random | TiePolicy::FullRevoteThenRandom
-        )
-    }
-}
-
-/// In which order the living players speak in a discussion round.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TalkOrder {
-    /// Seat order, starting one seat later each day so the first speaker changes. (Default.)
-    #[default]
-    Rotating,
-    /// Shuffled by the seeded RNG at the start of each discussion, then the same order for
-    /// every round of that day (AIWolf's rule).
-    Random,
-}
-
-/// What a day vote that times out counts as.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum VoteTimeout {
-    /// An abstention. (Default.)
-    #[default]
-    Abstain,
-    /// A vote for one of the candidates, picked by the seeded RNG.
-    Random,
+/// Whether a stored config written before a `true`-by-default switch existed meant it.
+fn yes() -> bool {
+    true
 }
 
 /// Everything that parameterises one game. Missing fields deserialize to the hub's defaults
@@ -437,6 +316,33 @@ pub struct GameConfig {
     /// Whether a talk or whisper longer than `max_talk_chars` is cut to that length (AIWolf
     /// trims) instead of refused with [`crate::ActionError::TextTooLong`] (default false).
     pub truncate_talk: bool,
+    /// When ballots become visible (default [`VoteReveal::AfterCount`]; a stored config
+    /// without the field means [`VoteReveal::AsCast`], as it was played).
+    #[serde(default = "reveal_before_the_switch")]
+    pub vote_reveal: VoteReveal,
+    /// The most talks one player may say per day; once said, it gets no more turns that day
+    /// (default `None`: no cap beyond the rounds).
+    pub talks_per_agent: Option<u8>,
+    /// The most discussion turns per day, all players together (spoken, skipped or timed
+    /// out); the discussion ends after that many (default `None`). With
+    /// [`TalkOrder::Bidding`] it is the number of turns and must be set.
+    pub talks_per_day: Option<u16>,
+    /// Rounds of `whisper` turns among the living werewolves (at least two) before each
+    /// night's attack requests (default 0; AIWolf's `whisper.max_count.per_agent`).
+    pub whisper_rounds: u8,
+    /// Whether a day voter may abstain with `Vote(None)` (default true; Werewolf Arena
+    /// requires a vote). A timed-out vote still follows `vote_timeout`.
+    #[serde(default = "yes")]
+    pub vote_abstain: bool,
+    /// Who chooses the night's victim (default [`AttackDecider::PackVote`]).
+    pub attack_decider: AttackDecider,
+    /// Whether the seer may divine a player it has divined before (default true; Werewolf
+    /// Arena forbids it).
+    #[serde(default = "yes")]
+    pub seer_repeat: bool,
+    /// Whether the seer learns the target's exact role instead of werewolf / human (default
+    /// false; Werewolf Arena's seer learns the role).
+    pub seer_sees_role: bool,
 }
 
 impl Default for GameConfig {
@@ -447,13 +353,41 @@ impl Default for GameConfig {
 
 impl GameConfig {
     /// A config with the default rules for these roles (seed 0): AIWolf's rules for the
-    /// `aiwolf5` / `aiwolf13` presets ([`GameConfig::aiwolf_rules`]), the hub's own
-    /// ([`GameConfig::hub_rules`]) for the others.
+    /// `aiwolf5` / `aiwolf13` presets ([`GameConfig::aiwolf_rules`]), Werewolf Arena's for
+    /// `arena8` ([`GameConfig::arena_rules`]), the hub's own ([`GameConfig::hub_rules`]) for
+    /// `classic9` and custom counts.
     #[must_use]
     pub fn new(roles: RoleSetup) -> Self {
         match roles {
             RoleSetup::Preset(Preset::Aiwolf5 | Preset::Aiwolf13) => Self::aiwolf_rules(roles),
+            RoleSetup::Preset(Preset::Arena8) => Self::arena_rules(roles),
             _ => Self::hub_rules(roles),
+        }
+    }
+
+    /// These roles under the rules of Google's Werewolf Arena (`google/werewolf_arena`,
+    /// `werewolf/game.py` and `config.py`; `docs/arena-rules-notes.md`): one living wolf drawn
+    /// at random chooses the night's victim; the doctor may protect itself and the same player
+    /// every night; the seer learns the exact role and never divines a player twice; the
+    /// discussion is 8 turns a day, each given to the highest bidder (0–4, the last speaker
+    /// does not bid, ties drawn at random); everyone votes at once, privately, for another
+    /// player (no abstention); an exile needs a strict majority of the living, else nobody.
+    /// Where the hub differs (the tally is public, the 8 synthetic votes per day are one
+    /// vote, the draw after `max_days`) the crate's README says so.
+    #[must_use]
+    pub fn arena_rules(roles: RoleSetup) -> Self {
+        Self {
+            talk_order: TalkOrder::Bidding,
+            talks_per_day: Some(8),
+            public_votes: false,
+            vote_abstain: false,
+            majority_execution: true,
+            tie_policy: TiePolicy::NoExecution,
+            attack_decider: AttackDecider::RandomWolf,
+            doctor_same_target_twice: true,
+            seer_repeat: false,
+            seer_sees_role: true,
+            ..Self::hub_rules(roles)
         }
     }
 
@@ -502,6 +436,14 @@ impl GameConfig {
             vote_timeout: VoteTimeout::Abstain,
             truncate_talk: false,
             attack_revote: false,
+            vote_reveal: VoteReveal::AfterCount,
+            talks_per_agent: None,
+            talks_per_day: None,
+            whisper_rounds: 0,
+            vote_abstain: true,
+            attack_decider: AttackDecider::PackVote,
+            seer_repeat: true,
+            seer_sees_role: false,
         }
     }
 
@@ -539,6 +481,56 @@ impl GameConfig {
         if self.max_days == 0 {
             return Err(SetupError::ZeroMaxDays);
         }
+        if self.talks_per_agent == Some(0) {
+            return Err(SetupError::ZeroTalkBudget("talks_per_agent"));
+        }
+        if self.talks_per_day == Some(0) {
+            return Err(SetupError::ZeroTalkBudget("talks_per_day"));
+        }
+        if self.talk_order == TalkOrder::Bidding && self.talks_per_day.is_none() {
+            return Err(SetupError::BiddingWithoutTurns);
+        }
+        if self.attack_revote && self.attack_decider == AttackDecider::RandomWolf {
+            return Err(SetupError::RevoteWithoutPack);
+        }
         Ok(counts)
+    }
+
+    /// The rules as `game_start` announces them: everything but the seed and the deal.
+    #[must_use]
+    pub fn rules(&self) -> GameRules {
+        let counts = self.roles.counts();
+        GameRules {
+            roles: Role::ALL
+                .iter()
+                .filter(|&&r| counts.get(r) > 0)
+                .map(|&r| (r, counts.get(r)))
+                .collect(),
+            talk_rounds: self.talk_rounds,
+            talk_order: self.talk_order,
+            opening_talk: self.opening_talk,
+            skip_limit: self.skip_limit,
+            talks_per_agent: self.talks_per_agent,
+            talks_per_day: self.talks_per_day,
+            max_message_chars: self.max_talk_chars,
+            truncate_talk: self.truncate_talk,
+            whisper_rounds: self.whisper_rounds,
+            vote_reveal: self.vote_reveal,
+            public_votes: self.public_votes,
+            self_vote: self.self_vote,
+            vote_abstain: self.vote_abstain,
+            tie_policy: self.tie_policy,
+            majority_execution: self.majority_execution,
+            vote_timeout: self.vote_timeout,
+            attack_decider: self.attack_decider,
+            attack_revote: self.attack_revote,
+            first_night_attack: self.first_night_attack,
+            doctor_self_protect: self.doctor_self_protect,
+            doctor_same_target_twice: self.doctor_same_target_twice,
+            seer_repeat: self.seer_repeat,
+            seer_sees_role: self.seer_sees_role,
+            max_days: self.max_days,
+            timeouts_ms: self.timeouts_ms,
+        }
     }
 }

@@ -15,9 +15,10 @@
 
 use crate::game::{After, Game, Stage};
 use crate::{
-    ActionKind, Audience, DeathCause, EventKind, Outputs, Phase, Role, Seat, TalkOrder, VoteCount,
-    VoteOutcome,
+    ActionKind, Audience, Ballot, DeathCause, EventKind, Outputs, Phase, Role, Seat, TalkOrder,
+    VoteCount, VoteOutcome, VoteReveal,
 };
+use serde::Serialize;
 
 /// Counts `votes` (`None` = abstention) among `players` seats: the tally sorted by seat (only
 /// seats with votes), and the seats with the most votes (empty if nobody voted).
@@ -46,8 +47,24 @@ pub(crate) fn plurality(
     (tally, top)
 }
 
+/// One day's talk bookkeeping, indexed by seat.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub(crate) struct TalkBook {
+    /// Passes each player may still make before a pass ends its talk (with
+    /// [`crate::GameConfig::skip_limit`]; unused otherwise).
+    passes: Vec<u8>,
+    /// Whether each player is done talking for the day (`Over`, out of passes, or out of
+    /// talks); done players get no more turns.
+    done: Vec<bool>,
+    /// Talks each player said today.
+    spoken: Vec<u8>,
+    /// Turns taken today, all players together (spoken, skipped or timed out).
+    turns: u16,
+}
+
 impl Game {
-    /// Morning after the deaths: `phase_changed` to discussion and the first talk request.
+    /// Morning after the deaths: `phase_changed` to discussion and the first talk (or bid)
+    /// requests.
     pub(crate) fn start_discussion(&mut self, out: &mut Outputs) {
         self.phase = Phase::Discussion;
         self.emit(
@@ -59,12 +76,28 @@ impl Game {
                 deaths: Vec::new(),
             },
         );
+        let n = self.players.len();
+        let book = TalkBook {
+            passes: vec![self.config.skip_limit.unwrap_or(0); n],
+            done: vec![false; n],
+            spoken: vec![0; n],
+            turns: 0,
+        };
         let mut order: Vec<Seat> = self.living().collect();
-        if self.config.talk_rounds == 0 || order.is_empty() {
+        if order.is_empty() {
             self.end_discussion(out);
             return;
         }
         match self.config.talk_order {
+            TalkOrder::Bidding => {
+                self.stage = Stage::Floor { last: None, book };
+                self.open_floor(out);
+                return;
+            }
+            _ if self.config.talk_rounds == 0 => {
+                self.end_discussion(out);
+                return;
+            }
             TalkOrder::Rotating => {
                 let start = (self.day.saturating_sub(1) as usize) % order.len();
                 order.rotate_left(start);
@@ -72,14 +105,11 @@ impl Game {
             TalkOrder::Random => self.rng.shuffle(&mut order),
         }
         let first = order[0];
-        let passes = vec![self.config.skip_limit.unwrap_or(0); order.len()];
-        let done = vec![false; order.len()];
         self.stage = Stage::Discussion {
             order,
             round: 1,
             next: 0,
-            passes,
-            done,
+            book,
         };
         self.issue(out, first, ActionKind::Talk, Vec::new());
     }
@@ -93,54 +123,89 @@ impl Game {
         }
     }
 
+    /// Bidding for the next turn: every living player but the last speaker and those done
+    /// for the day gets a `bid` request; with no bidder left the discussion ends.
+    fn open_floor(&mut self, out: &mut Outputs) {
+        let Stage::Floor { last, book } = &self.stage else {
+            return;
+        };
+        let bidders: Vec<Seat> = self
+            .living()
+            .filter(|&s| Some(s) != *last && !book.done[s.index()])
+            .collect();
+        if bidders.is_empty() {
+            self.end_discussion(out);
+            return;
+        }
+        for seat in bidders {
+            self.issue(out, seat, ActionKind::Bid, Vec::new());
+        }
+    }
+
+    pub(crate) fn on_bid(&mut self, seat: Seat, bid: u8, out: &mut Outputs) {
+        if !matches!(self.stage, Stage::Floor { .. }) {
+            return;
+        }
+        self.bids.push((seat, bid));
+        self.emit(out, Audience::Spectators, EventKind::BidCast { seat, bid });
+        if self.has_pending(ActionKind::Bid) {
+            return;
+        }
+        let bids = std::mem::take(&mut self.bids);
+        let top = bids.iter().map(|&(_, b)| b).max().unwrap_or(0);
+        let mut best: Vec<Seat> = bids
+            .iter()
+            .filter(|&&(_, b)| b == top)
+            .map(|&(s, _)| s)
+            .collect();
+        best.sort_unstable();
+        match self.rng.pick(&best) {
+            Some(speaker) => self.issue(out, speaker, ActionKind::Talk, Vec::new()),
+            None => self.end_discussion(out),
+        }
+    }
+
     pub(crate) fn on_talk(
         &mut self,
         seat: Seat,
         text: Option<String>,
+        over: bool,
         timed_out: bool,
         out: &mut Outputs,
     ) {
         let limit = self.config.skip_limit;
-        let rounds = self.config.talk_rounds;
-        let Stage::Discussion {
-            order,
-            round,
-            next,
-            passes,
-            done,
-        } = &mut self.stage
-        else {
-            return;
+        let per_agent = self.config.talks_per_agent;
+        let per_day = self.config.talks_per_day;
+        let (book, said_round) = match &mut self.stage {
+            Stage::Discussion { book, round, .. } => (book, *round),
+            Stage::Floor { book, .. } => {
+                let turn = u8::try_from(book.turns + 1).unwrap_or(u8::MAX);
+                (book, turn)
+            }
+            _ => return,
         };
-        let said_round = *round;
-        let me = *next;
+        let i = seat.index();
+        book.turns = book.turns.saturating_add(1);
+        let was_done = book.done[i];
         match (&text, limit) {
-            (Some(_), Some(limit)) => passes[me] = limit,
-            (None, Some(_)) if !timed_out => match passes[me].checked_sub(1) {
-                Some(left) => passes[me] = left,
-                None => done[me] = true,
+            (Some(_), Some(limit)) => book.passes[i] = limit,
+            (None, Some(_)) if !timed_out && !over => match book.passes[i].checked_sub(1) {
+                Some(left) => book.passes[i] = left,
+                None => book.done[i] = true,
             },
             _ => {}
         }
-        // The next speaker: the first one after `me` not done, within the rounds.
-        let mut following = None;
-        let (mut r, mut n) = (*round, me);
-        for _ in 0..order.len() {
-            n += 1;
-            if n == order.len() {
-                n = 0;
-                r += 1;
-            }
-            if r > rounds {
-                break;
-            }
-            if !done[n] {
-                following = Some(order[n]);
-                break;
+        if text.is_some() {
+            book.spoken[i] = book.spoken[i].saturating_add(1);
+            if per_agent.is_some_and(|max| book.spoken[i] >= max) {
+                book.done[i] = true;
             }
         }
-        *round = r;
-        *next = n;
+        if over {
+            book.done[i] = true;
+        }
+        let now_done = book.done[i] && !was_done;
+        let day_full = per_day.is_some_and(|max| book.turns >= max);
         let kind = match text {
             Some(text) => EventKind::Talk {
                 seat,
@@ -153,13 +218,55 @@ impl Game {
             },
         };
         self.emit(out, Audience::Everyone, kind);
+        if now_done {
+            self.emit(out, Audience::Everyone, EventKind::TalkOver { seat });
+        }
+        if day_full {
+            self.end_discussion(out);
+            return;
+        }
+        if let Stage::Floor { last, .. } = &mut self.stage {
+            *last = Some(seat);
+            self.open_floor(out);
+            return;
+        }
+        let rounds = self.config.talk_rounds;
+        let Stage::Discussion {
+            order,
+            round,
+            next,
+            book,
+        } = &mut self.stage
+        else {
+            return;
+        };
+        // The next speaker: the first one after the current one not done, within the rounds.
+        let mut following = None;
+        let (mut r, mut n) = (*round, *next);
+        for _ in 0..order.len() {
+            n += 1;
+            if n == order.len() {
+                n = 0;
+                r += 1;
+            }
+            if r > rounds {
+                break;
+            }
+            if !book.done[order[n].index()] {
+                following = Some(order[n]);
+                break;
+            }
+        }
+        *round = r;
+        *next = n;
         match following {
             Some(speaker) => self.issue(out, speaker, ActionKind::Talk, Vec::new()),
             None => self.end_discussion(out),
         }
     }
 
-    /// Opens the vote (`tied` = `None`) or the revote among `tied`.
+    /// Opens the vote (`tied` = `None`) or the revote among `tied`: every voter asked at once,
+    /// or with [`VoteReveal::Sequential`] one after the other.
     fn start_vote(&mut self, tied: Option<Vec<Seat>>, out: &mut Outputs) {
         if tied.is_none() {
             self.phase = Phase::Vote;
@@ -173,20 +280,40 @@ impl Game {
                 },
             );
         }
-        self.stage = Stage::Vote {
-            revote: tied.is_some(),
-            ballots: Vec::new(),
-        };
         let voters: Vec<Seat> = self.living().collect();
         let own = self.config.self_vote;
         let full = self.config.tie_policy.full_revote();
-        for &voter in &voters {
-            let pool = tied.as_ref().filter(|_| !full).unwrap_or(&voters);
-            let candidates = pool
-                .iter()
-                .copied()
-                .filter(|&s| own || s != voter)
-                .collect();
+        let mut asks: Vec<(Seat, Vec<Seat>)> = voters
+            .iter()
+            .map(|&voter| {
+                let pool = tied.as_ref().filter(|_| !full).unwrap_or(&voters);
+                let candidates = pool
+                    .iter()
+                    .copied()
+                    .filter(|&s| own || s != voter)
+                    .collect();
+                (voter, candidates)
+            })
+            .collect();
+        // A voter without a candidate is not asked (as `issue` does).
+        asks.retain(|(_, candidates)| !candidates.is_empty());
+        let sequential = self.config.vote_reveal == VoteReveal::Sequential;
+        if sequential && !asks.is_empty() {
+            let start = (self.day.saturating_sub(1) as usize) % asks.len();
+            asks.rotate_left(start);
+        }
+        let now = if sequential {
+            let rest = asks.split_off(asks.len().min(1));
+            std::mem::replace(&mut asks, rest)
+        } else {
+            std::mem::take(&mut asks)
+        };
+        self.stage = Stage::Vote {
+            revote: tied.is_some(),
+            ballots: Vec::new(),
+            queue: asks,
+        };
+        for (voter, candidates) in now {
             self.issue(out, voter, ActionKind::Vote, candidates);
         }
         if !self.has_pending(ActionKind::Vote) {
@@ -195,16 +322,23 @@ impl Game {
     }
 
     pub(crate) fn on_vote(&mut self, voter: Seat, target: Option<Seat>, out: &mut Outputs) {
-        let Stage::Vote { revote, ballots } = &mut self.stage else {
+        let Stage::Vote {
+            revote,
+            ballots,
+            queue,
+        } = &mut self.stage
+        else {
             return;
         };
-        ballots.push((voter, target));
+        ballots.push(Ballot { voter, target });
         let revote = *revote;
-        let audience = if self.config.public_votes {
-            Audience::Everyone
-        } else {
-            Audience::Spectators
-        };
+        let next = (!queue.is_empty()).then(|| queue.remove(0));
+        let audience =
+            if self.config.public_votes && self.config.vote_reveal != VoteReveal::AfterCount {
+                Audience::Everyone
+            } else {
+                Audience::Spectators
+            };
         self.emit(
             out,
             audience,
@@ -214,17 +348,21 @@ impl Game {
                 revote,
             },
         );
-        if !self.has_pending(ActionKind::Vote) {
+        if let Some((voter, candidates)) = next {
+            self.issue(out, voter, ActionKind::Vote, candidates);
+        } else if !self.has_pending(ActionKind::Vote) {
             self.tally_vote(out);
         }
     }
 
     fn tally_vote(&mut self, out: &mut Outputs) {
         let (revote, ballots) = match &mut self.stage {
-            Stage::Vote { revote, ballots } => (*revote, std::mem::take(ballots)),
+            Stage::Vote {
+                revote, ballots, ..
+            } => (*revote, std::mem::take(ballots)),
             _ => return,
         };
-        let (tally, top) = plurality(self.players.len(), ballots.iter().map(|&(_, t)| t));
+        let (tally, top) = plurality(self.players.len(), ballots.iter().map(|b| b.target));
         let policy = self.config.tie_policy;
         // Werewolf Arena: the top candidate needs more than half of the living players' votes.
         let living = self.living().count() as u32;
@@ -252,6 +390,11 @@ impl Game {
                 revote,
                 tally,
                 outcome: outcome.clone(),
+                ballots: if self.config.public_votes {
+                    ballots
+                } else {
+                    Vec::new()
+                },
             },
         );
         match outcome {

@@ -50,6 +50,15 @@ pub enum SetupError {
     /// `max_days` is 0: the game could not even play its first day.
     #[error("max_days must be at least 1")]
     ZeroMaxDays,
+    /// `talk_order: bidding` without `talks_per_day`: the day would have no turn count.
+    #[error("talk_order `bidding` needs talks_per_day (the number of turns a day, e.g. 8)")]
+    BiddingWithoutTurns,
+    /// `talks_per_agent` or `talks_per_day` is 0: use `talk_rounds: 0` for no discussion.
+    #[error("{0} must be at least 1 (for no discussion, set talk_rounds to 0)")]
+    ZeroTalkBudget(&'static str),
+    /// `attack_revote` with [`crate::AttackDecider::RandomWolf`]: one wolf never ties.
+    #[error("attack_revote needs attack_decider `pack_vote` (a lone chooser cannot tie)")]
+    RevoteWithoutPack,
 }
 
 /// Which witch potion an error is about.
@@ -139,4 +148,10 @@ pub enum ActionError {
     /// Only werewolves may whisper.
     #[error("{0} is not a werewolf")]
     NotAWerewolf(Seat),
+    /// A day vote without a target where [`crate::GameConfig::vote_abstain`] is false.
+    #[error("this game requires a vote: abstaining is not allowed")]
+    MustVote,
+    /// A bid outside 0–4.
+    #[error("a bid is 0-4, not {0}")]
+    BidOutOfRange(u8),
 }

@@ -78,6 +78,15 @@ pub struct VoteCount {
     pub votes: u32,
 }
 
+/// One ballot of a vote, as published with its count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Ballot {
+    /// Who voted.
+    pub voter: Seat,
+    /// For whom; `None` = abstained, timed out or (attack) cast no vote.
+    pub target: Option<Seat>,
+}
+
 /// What a day vote decided.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
@@ -160,6 +169,26 @@ pub enum EventKind {
         /// The talk round (1-based).
         round: u8,
     },
+    /// A player is done talking for today: it said `Over`, or used its
+    /// [`crate::GameConfig::talks_per_agent`]. Audience: everyone.
+    TalkOver {
+        /// The player.
+        seat: Seat,
+    },
+    /// A werewolf passed its whisper turn ([`crate::GameConfig::whisper_rounds`]). Audience:
+    /// werewolves.
+    WhisperPassed {
+        /// The werewolf.
+        seat: Seat,
+    },
+    /// A bid for the next turn of a [`crate::TalkOrder::Bidding`] discussion. Audience:
+    /// spectators (bids are private, as in Werewolf Arena).
+    BidCast {
+        /// The bidder.
+        seat: Seat,
+        /// Its bid, 0–4.
+        bid: u8,
+    },
     /// A werewolf whispered to the pack at night. Audience: werewolves.
     Whisper {
         /// The werewolf.
@@ -167,8 +196,10 @@ pub enum EventKind {
         /// What was said.
         text: String,
     },
-    /// A day ballot. Audience: everyone if votes are public, else spectators (the voter also
-    /// gets [`EventKind::ActionAccepted`]).
+    /// A day ballot, emitted as it is cast. Audience: everyone when votes are public and
+    /// [`crate::VoteReveal`] is `as_cast` or `sequential`; otherwise spectators only (the voter
+    /// gets [`EventKind::ActionAccepted`]; with `after_count` the ballots reach the players
+    /// with [`EventKind::VoteResult`]).
     VoteCast {
         /// The voter.
         voter: Seat,
@@ -187,8 +218,14 @@ pub enum EventKind {
         tally: Vec<VoteCount>,
         /// What the vote decided.
         outcome: VoteOutcome,
+        /// Every ballot of this round in the order cast (abstentions included) when votes
+        /// are public; empty otherwise.
+        #[serde(default)]
+        ballots: Vec<Ballot>,
     },
-    /// A werewolf's attack vote. Audience: werewolves.
+    /// A werewolf's attack vote, emitted as it is cast. Audience: werewolves, except with
+    /// [`crate::VoteReveal::AfterCount`]: spectators only (the pack gets the ballots with
+    /// [`EventKind::AttackTarget`], or with [`EventKind::AttackTie`] before a revote).
     AttackVoteCast {
         /// The werewolf.
         wolf: Seat,
@@ -202,6 +239,19 @@ pub enum EventKind {
         victim: Option<Seat>,
         /// Attack votes per target, sorted by seat.
         tally: Vec<VoteCount>,
+        /// Every attack ballot of the deciding round, in the order cast.
+        #[serde(default)]
+        ballots: Vec<Ballot>,
+    },
+    /// The pack's attack vote tied and is voted again among the tied
+    /// ([`crate::GameConfig::attack_revote`]). Audience: werewolves.
+    AttackTie {
+        /// The tied targets, sorted by seat.
+        tied: Vec<Seat>,
+        /// Attack votes per target, sorted by seat.
+        tally: Vec<VoteCount>,
+        /// Every ballot of the tied round, in the order cast.
+        ballots: Vec<Ballot>,
     },
     /// The seer's result. Audience: that seer.
     DivineResult {
@@ -211,6 +261,9 @@ pub enum EventKind {
         target: Seat,
         /// Whether the target is a werewolf (the possessed is seen as human).
         is_werewolf: bool,
+        /// The target's exact role, with [`crate::GameConfig::seer_sees_role`].
+        #[serde(default)]
+        role: Option<Role>,
     },
     /// The medium's result about the player executed the day before. Audience: that medium.
     MediumResult {

@@ -25,6 +25,8 @@ pub(crate) struct Player {
     pub(crate) save_potion: bool,
     /// Witch: the poison potion is still unused.
     pub(crate) poison_potion: bool,
+    /// Seer: everyone it has divined, in order (for [`GameConfig::seer_repeat`]).
+    pub(crate) divined: Vec<Seat>,
 }
 
 /// What comes after the hunters' shots.
@@ -41,20 +43,26 @@ pub(crate) enum After {
 pub(crate) enum Stage {
     /// Awaiting the night's requests (see [`NightState`]).
     Night,
-    /// Round-robin talk: `order[next]` is asked to talk in round `round` (1-based).
-    /// `passes[i]` is how many passes `order[i]` may still make before a pass ends its talk
-    /// (unused without [`GameConfig::skip_limit`]); `done[i]`: `order[i]` talks no more today.
+    /// Round-robin talk: `order[next]` is asked to talk in round `round` (1-based); `book`
+    /// counts the day's passes, talks and turns.
     Discussion {
         order: Vec<Seat>,
         round: u8,
         next: usize,
-        passes: Vec<u8>,
-        done: Vec<bool>,
+        book: crate::day::TalkBook,
     },
-    /// Awaiting votes; `ballots` holds the ones cast so far.
+    /// A [`crate::TalkOrder::Bidding`] discussion: bids are open (pending `bid` requests, in
+    /// [`Game::bids`] so far) or the winner's `talk` is pending; `last` spoke last.
+    Floor {
+        last: Option<Seat>,
+        book: crate::day::TalkBook,
+    },
+    /// Awaiting votes; `ballots` holds the ones cast so far; `queue` the voters not asked yet
+    /// with their candidates ([`crate::VoteReveal::Sequential`]; empty otherwise).
     Vote {
         revote: bool,
-        ballots: Vec<(Seat, Option<Seat>)>,
+        ballots: Vec<crate::Ballot>,
+        queue: Vec<(Seat, Vec<Seat>)>,
     },
     /// Dead hunters shoot one after the other; `queue` holds those not yet asked.
     Shots { queue: Vec<Seat>, after: After },
@@ -83,6 +91,8 @@ pub struct Game {
     pub(crate) night: NightState,
     pub(crate) last_executed: Option<Seat>,
     pub(crate) winner: Option<Winner>,
+    /// Bids for the next turn of a bidding discussion, in the order cast.
+    pub(crate) bids: Vec<(Seat, u8)>,
 }
 
 impl Game {
@@ -107,6 +117,7 @@ impl Game {
                 last_protected: None,
                 save_potion: role == Role::Witch,
                 poison_potion: role == Role::Witch,
+                divined: Vec::new(),
             })
             .collect();
         let mut game = Game {
@@ -123,6 +134,7 @@ impl Game {
             night: NightState::default(),
             last_executed: None,
             winner: None,
+            bids: Vec::new(),
         };
         let mut out = Vec::with_capacity(4 + 2 * player_count);
         game.emit(
@@ -181,6 +193,8 @@ impl Game {
         let index = self.check_request(seat, request_id)?;
         let action = match action {
             Action::Talk(Some(text)) => Action::Talk(Some(self.fit(text))),
+            Action::Over(Some(text)) => Action::Over(Some(self.fit(text))),
+            Action::Whisper(Some(text)) => Action::Whisper(Some(self.fit(text))),
             other => other,
         };
         self.validate(&self.pending[index], &action)?;
@@ -676,8 +690,15 @@ impl Game {
             });
         }
         match action {
-            Action::Talk(Some(text)) => self.check_text(text),
+            Action::Talk(Some(text)) | Action::Over(Some(text)) | Action::Whisper(Some(text)) => {
+                self.check_text(text)
+            }
+            Action::Vote(None) if !self.config.vote_abstain => Err(ActionError::MustVote),
+            Action::Bid(b) if *b > 4 => Err(ActionError::BidOutOfRange(*b)),
             Action::Talk(None)
+            | Action::Over(None)
+            | Action::Whisper(None)
+            | Action::Bid(_)
             | Action::Vote(None)
             | Action::Shoot(None)
             | Action::NoAttack
@@ -713,7 +734,10 @@ impl Game {
     fn apply(&mut self, request: &Request, action: Action, timed_out: bool, out: &mut Outputs) {
         let seat = request.seat;
         match action {
-            Action::Talk(text) => self.on_talk(seat, text, timed_out, out),
+            Action::Talk(text) => self.on_talk(seat, text, false, timed_out, out),
+            Action::Over(text) => self.on_talk(seat, text, true, timed_out, out),
+            Action::Whisper(text) => self.on_whisper_turn(seat, text, out),
+            Action::Bid(bid) => self.on_bid(seat, bid, out),
             Action::Vote(target) => self.on_vote(seat, target, out),
             Action::Attack(target) => self.on_attack(seat, Some(target), out),
             Action::NoAttack => self.on_attack(seat, None, out),

@@ -117,13 +117,13 @@ mod view;
 pub use action::{Action, ActionKind, timeout_default};
 pub use bots::RandomBots;
 pub use config::{
-    GameConfig, MAX_PLAYERS, MIN_PLAYERS, Preset, RoleCounts, RoleSetup, TalkOrder, TiePolicy,
-    Timeouts, VoteTimeout,
+    AttackDecider, GameConfig, GameRules, MAX_PLAYERS, MIN_PLAYERS, Preset, RoleCounts, RoleSetup,
+    TalkOrder, TiePolicy, Timeouts, VoteReveal, VoteTimeout,
 };
 pub use error::{ActionError, Potion, SetupError};
 pub use events::{
-    Audience, CloseReason, Death, DeathCause, Event, EventKind, Output, Outputs, Phase, Request,
-    RequestClosed, VoteCount, VoteOutcome,
+    Audience, Ballot, CloseReason, Death, DeathCause, Event, EventKind, Output, Outputs, Phase,
+    Request, RequestClosed, VoteCount, VoteOutcome,
 };
 pub use game::Game;
 pub use ids::{RequestId, Seat};

@@ -15,7 +15,10 @@
 
 use crate::day::plurality;
 use crate::game::{After, Game, Stage};
-use crate::{ActionKind, Audience, Death, DeathCause, EventKind, Outputs, Phase, Role, Seat};
+use crate::{
+    ActionKind, AttackDecider, Audience, Ballot, Death, DeathCause, EventKind, Outputs, Phase,
+    Role, Seat, VoteReveal,
+};
 use serde::Serialize;
 
 /// What has been decided so far tonight.
@@ -35,6 +38,13 @@ pub(crate) struct NightState {
     pub(crate) saved: bool,
     /// Players poisoned tonight.
     pub(crate) poisoned: Vec<Seat>,
+    /// Who gets tonight's `attack` requests: every living werewolf, or the one drawn with
+    /// [`crate::AttackDecider::RandomWolf`].
+    pub(crate) attackers: Vec<Seat>,
+    /// [`crate::GameConfig::whisper_rounds`]: the wolves in whisper order (empty: no rounds).
+    pub(crate) whisper_order: Vec<Seat>,
+    /// Whisper turns taken so far (the next one is `whisper_order[turn % len]`).
+    pub(crate) whisper_turn: usize,
 }
 
 impl Game {
@@ -56,17 +66,37 @@ impl Game {
         // AIWolf's first night: the seer divines, nobody attacks, nobody needs protecting.
         let quiet = self.day == 1 && !self.config.first_night_attack;
         let living: Vec<Seat> = self.living().collect();
-        let prey: Vec<Seat> = living
+        let prey = self.prey();
+        let wolves: Vec<Seat> = living
             .iter()
             .copied()
-            .filter(|&s| !self.role(s).is_werewolf())
+            .filter(|&s| self.role(s).is_werewolf())
             .collect();
+        if !quiet {
+            self.night.attackers = match self.config.attack_decider {
+                AttackDecider::PackVote => wolves.clone(),
+                AttackDecider::RandomWolf => self.rng.pick(&wolves).into_iter().collect(),
+            };
+            if self.config.whisper_rounds > 0 && wolves.len() >= 2 {
+                let mut order = wolves;
+                self.rng.shuffle(&mut order);
+                self.night.whisper_order = order;
+            }
+        }
+        let whispering = !self.night.whisper_order.is_empty();
         for &seat in &living {
             match self.role(seat) {
                 Role::Werewolf | Role::Doctor if quiet => {}
+                Role::Werewolf if whispering || !self.night.attackers.contains(&seat) => {}
                 Role::Werewolf => self.issue(out, seat, ActionKind::Attack, prey.clone()),
                 Role::Seer => {
-                    let candidates = self.living_except(seat);
+                    let seen = &self.players[seat.index()].divined;
+                    let again = self.config.seer_repeat;
+                    let candidates = living
+                        .iter()
+                        .copied()
+                        .filter(|&s| s != seat && (again || !seen.contains(&s)))
+                        .collect();
                     self.issue(out, seat, ActionKind::Divine, candidates);
                 }
                 Role::Doctor => {
@@ -84,19 +114,56 @@ impl Game {
                 _ => {}
             }
         }
-        if !quiet && !self.has_pending(ActionKind::Attack) {
+        if whispering {
+            let first = self.night.whisper_order[0];
+            self.issue(out, first, ActionKind::Whisper, Vec::new());
+        } else if !quiet && !self.has_pending(ActionKind::Attack) {
             self.decide_attack(out);
+        }
+        self.maybe_end_night(out);
+    }
+
+    /// The living non-werewolves: tonight's possible victims.
+    fn prey(&self) -> Vec<Seat> {
+        self.living()
+            .filter(|&s| !self.role(s).is_werewolf())
+            .collect()
+    }
+
+    /// A werewolf's whisper turn ([`crate::GameConfig::whisper_rounds`]): said or passed, then
+    /// the next turn, or after the last one the attack requests.
+    pub(crate) fn on_whisper_turn(&mut self, seat: Seat, text: Option<String>, out: &mut Outputs) {
+        let kind = match text {
+            Some(text) => EventKind::Whisper { seat, text },
+            None => EventKind::WhisperPassed { seat },
+        };
+        self.emit(out, Audience::Werewolves, kind);
+        self.night.whisper_turn += 1;
+        let order = &self.night.whisper_order;
+        let turns = order.len() * usize::from(self.config.whisper_rounds);
+        if self.night.whisper_turn < turns {
+            let next = order[self.night.whisper_turn % order.len()];
+            self.issue(out, next, ActionKind::Whisper, Vec::new());
+        } else {
+            let prey = self.prey();
+            for wolf in self.night.attackers.clone() {
+                self.issue(out, wolf, ActionKind::Attack, prey.clone());
+            }
+            if !self.has_pending(ActionKind::Attack) {
+                self.decide_attack(out);
+            }
         }
         self.maybe_end_night(out);
     }
 
     pub(crate) fn on_attack(&mut self, wolf: Seat, target: Option<Seat>, out: &mut Outputs) {
         self.night.attack_votes.push((wolf, target));
-        self.emit(
-            out,
-            Audience::Werewolves,
-            EventKind::AttackVoteCast { wolf, target },
-        );
+        let audience = if self.config.vote_reveal == VoteReveal::AfterCount {
+            Audience::Spectators
+        } else {
+            Audience::Werewolves
+        };
+        self.emit(out, audience, EventKind::AttackVoteCast { wolf, target });
         if !self.has_pending(ActionKind::Attack) {
             self.decide_attack(out);
         }
@@ -109,11 +176,25 @@ impl Game {
             self.players.len(),
             self.night.attack_votes.iter().map(|&(_, t)| t),
         );
+        let ballots: Vec<Ballot> = self
+            .night
+            .attack_votes
+            .iter()
+            .map(|&(voter, target)| Ballot { voter, target })
+            .collect();
         if top.len() > 1 && self.config.attack_revote && !self.night.attack_revoting {
-            // One more round among the tied targets (the new requests' candidates show the tie;
-            // the pack saw every vote already).
+            // One more round among the tied targets, once the pack has seen the tied round.
             self.night.attack_revoting = true;
             self.night.attack_votes.clear();
+            self.emit(
+                out,
+                Audience::Werewolves,
+                EventKind::AttackTie {
+                    tied: top.clone(),
+                    tally,
+                    ballots,
+                },
+            );
             let wolves: Vec<Seat> = self
                 .living()
                 .filter(|&s| self.role(s).is_werewolf())
@@ -129,7 +210,11 @@ impl Game {
         self.emit(
             out,
             Audience::Werewolves,
-            EventKind::AttackTarget { victim, tally },
+            EventKind::AttackTarget {
+                victim,
+                tally,
+                ballots,
+            },
         );
         let witches: Vec<Seat> = self
             .living()
@@ -163,6 +248,8 @@ impl Game {
     pub(crate) fn on_divine(&mut self, seer: Seat, target: Option<Seat>, out: &mut Outputs) {
         if let Some(target) = target {
             let is_werewolf = self.role(target).is_werewolf();
+            let role = self.config.seer_sees_role.then(|| self.role(target));
+            self.players[seer.index()].divined.push(target);
             self.emit(
                 out,
                 Audience::Player(seer),
@@ -170,6 +257,7 @@ impl Game {
                     seer,
                     target,
                     is_werewolf,
+                    role,
                 },
             );
         }

@@ -3,8 +3,9 @@
 
 use proptest::prelude::*;
 use werewolf_engine::{
-    Action, ActionKind, Audience, EventKind, Game, GameConfig, GameRng, Output, Preset, RandomBots,
-    RequestId, Role, RoleCounts, Seat, TalkOrder, TiePolicy, VoteTimeout, Winner,
+    Action, ActionKind, AttackDecider, Audience, EventKind, Game, GameConfig, GameRng, Output,
+    Preset, RandomBots, RequestId, Role, RoleCounts, Seat, TalkOrder, TiePolicy, VoteReveal,
+    VoteTimeout, Winner,
 };
 
 /// Upper bound on inputs per game (far above any real game; hitting it means a stall).
@@ -33,7 +34,9 @@ fn config_strategy() -> impl Strategy<Value = GameConfig> {
         (
             (any::<bool>(), any::<bool>(), 0u8..4, any::<bool>()),
             (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()),
-            (any::<bool>(), any::<bool>()),
+            (any::<bool>(), any::<bool>(), 0u8..3),
+            (0u8..3, 0u8..4, 0u8..4, any::<bool>()),
+            (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()),
         ),
     )
         .prop_map(
@@ -41,7 +44,9 @@ fn config_strategy() -> impl Strategy<Value = GameConfig> {
                 let (
                     (opening, random_order, skips, self_vote),
                     (self_protect, first_night, majority, random_timeout),
-                    (truncate, attack_revote),
+                    (truncate, attack_revote, reveal),
+                    (whisper_rounds, per_agent, per_day, bidding),
+                    (random_wolf, seer_repeat, seer_role, abstain),
                 ) = switches;
                 let mut config = GameConfig::preset(Preset::ALL[preset].name())
                     .expect("preset")
@@ -65,6 +70,28 @@ fn config_strategy() -> impl Strategy<Value = GameConfig> {
                 config.majority_execution = majority;
                 config.truncate_talk = truncate;
                 config.attack_revote = attack_revote;
+                config.whisper_rounds = whisper_rounds;
+                // 0 → no cap; else 1..=3 talks a player, 4..=12 turns a day.
+                config.talks_per_agent = (per_agent > 0).then_some(per_agent);
+                config.talks_per_day = (per_day > 0).then_some(u16::from(per_day) * 4);
+                if bidding {
+                    config.talk_order = TalkOrder::Bidding;
+                    config.talks_per_day.get_or_insert(8);
+                }
+                config.attack_decider = if random_wolf {
+                    config.attack_revote = false;
+                    AttackDecider::RandomWolf
+                } else {
+                    AttackDecider::PackVote
+                };
+                config.seer_repeat = seer_repeat;
+                config.seer_sees_role = seer_role;
+                config.vote_abstain = abstain;
+                config.vote_reveal = [
+                    VoteReveal::AfterCount,
+                    VoteReveal::AsCast,
+                    VoteReveal::Sequential,
+                ][usize::from(reveal)];
                 config.vote_timeout = if random_timeout {
                     VoteTimeout::Random
                 } else {
@@ -78,7 +105,12 @@ fn config_strategy() -> impl Strategy<Value = GameConfig> {
 fn random_action(rng: &mut GameRng, n: usize) -> Action {
     let mut seat = || Seat(rng.below(n + 2) as u8);
     let target = seat();
-    match rng.below(11) {
+    match rng.below(16) {
+        11 => Action::Over(Some("x".repeat(rng.below(3) * 400))),
+        12 => Action::Over(None),
+        13 => Action::Whisper(Some("x".repeat(rng.below(3) * 400))),
+        14 => Action::Bid(rng.below(8) as u8),
+        15 => Action::Whisper(None),
         0 => Action::Talk(Some("x".repeat(rng.below(3) * 400))),
         1 => Action::Talk(None),
         2 => Action::Vote(Some(target)),
@@ -128,16 +160,31 @@ impl Checker {
                             prop_assert_eq!(e.audience, Audience::Werewolves);
                         }
                         EventKind::VoteCast { voter, .. } => {
-                            prop_assert!(alive_before(*voter), "the dead voted")
+                            prop_assert!(alive_before(*voter), "the dead voted");
+                            // No ballot reaches a player before the count unless the config
+                            // shows them as cast.
+                            let reveal = before.config().vote_reveal;
+                            if reveal == VoteReveal::AfterCount || !before.config().public_votes {
+                                prop_assert_eq!(e.audience, Audience::Spectators);
+                            }
                         }
                         EventKind::AttackVoteCast { wolf, .. } => {
                             prop_assert!(alive_before(*wolf));
-                            prop_assert_eq!(e.audience, Audience::Werewolves);
+                            let hidden = before.config().vote_reveal == VoteReveal::AfterCount;
+                            prop_assert_eq!(
+                                e.audience,
+                                if hidden {
+                                    Audience::Spectators
+                                } else {
+                                    Audience::Werewolves
+                                }
+                            );
                         }
                         EventKind::DivineResult {
                             seer,
                             target,
                             is_werewolf,
+                            role,
                         } => {
                             prop_assert!(alive_before(*seer));
                             prop_assert_eq!(e.audience, Audience::Player(*seer));
@@ -145,6 +192,17 @@ impl Checker {
                                 *is_werewolf,
                                 before.role_of(*target) == Some(Role::Werewolf)
                             );
+                            if before.config().seer_sees_role {
+                                prop_assert_eq!(*role, before.role_of(*target));
+                            } else {
+                                prop_assert_eq!(*role, None);
+                            }
+                        }
+                        EventKind::BidCast { .. } => {
+                            prop_assert_eq!(e.audience, Audience::Spectators)
+                        }
+                        EventKind::WhisperPassed { .. } => {
+                            prop_assert_eq!(e.audience, Audience::Werewolves)
                         }
                         EventKind::Protected { doctor, .. } => prop_assert!(alive_before(*doctor)),
                         EventKind::WitchUsed { witch, .. } => prop_assert!(alive_before(*witch)),
@@ -190,6 +248,14 @@ impl Checker {
         prop_assert!(game.day() >= first_day && game.day() <= game.config().max_days);
         for r in game.pending_requests() {
             prop_assert!(game.is_alive(r.seat) || r.kind == ActionKind::Shoot);
+        }
+        if game.config().vote_reveal == VoteReveal::Sequential {
+            let votes = game
+                .pending_requests()
+                .iter()
+                .filter(|r| r.kind == ActionKind::Vote)
+                .count();
+            prop_assert!(votes <= 1, "sequential voters are asked one at a time");
         }
         if let Some(winner) = game.winner() {
             let wolves = full

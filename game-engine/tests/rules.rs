@@ -5,9 +5,9 @@ mod common;
 use common::{Table, counts, events_of};
 use std::collections::HashSet;
 use werewolf_engine::{
-    Action, ActionError, ActionKind, Audience, CloseReason, Death, DeathCause, EventKind, Game,
-    GameConfig, Output, Phase, Potion, Preset, RequestId, Role, RoleCounts, RoleSetup, Seat,
-    SetupError, Team, TiePolicy, VoteOutcome, Winner,
+    Action, ActionError, ActionKind, Audience, Ballot, CloseReason, Death, DeathCause, EventKind,
+    Game, GameConfig, Output, Phase, Potion, Preset, RequestId, Role, RoleCounts, RoleSetup, Seat,
+    SetupError, Team, TiePolicy, VoteOutcome, VoteReveal, Winner,
 };
 
 /// A table of the preset's roles under the hub's own rules (the `aiwolf*` presets' defaults
@@ -61,7 +61,7 @@ fn invalid_setups_are_typed_errors() {
         SetupError::UnknownPreset("arena7".into())
     );
     assert_eq!(
-        err(GameConfig::preset("arena8").unwrap(), 9),
+        err(GameConfig::hub_rules(RoleSetup::Preset(Preset::Arena8)), 9),
         SetupError::PlayerCountMismatch {
             expected: 8,
             got: 9
@@ -105,10 +105,10 @@ fn invalid_setups_are_typed_errors() {
         ),
         SetupError::TooManyPlayers { got: 70, max: 64 }
     );
-    let mut config = GameConfig::preset("arena8").unwrap();
+    let mut config = GameConfig::hub_rules(RoleSetup::Preset(Preset::Arena8));
     config.max_talk_chars = 0;
     assert_eq!(err(config, 8), SetupError::ZeroTalkLength);
-    let mut config = GameConfig::preset("arena8").unwrap();
+    let mut config = GameConfig::hub_rules(RoleSetup::Preset(Preset::Arena8));
     config.max_days = 0;
     assert_eq!(err(config, 8), SetupError::ZeroMaxDays);
     // The smallest valid custom game works.
@@ -156,7 +156,8 @@ fn roles_are_dealt_by_the_seeded_rng_and_told_privately() {
         assert_eq!(told, roles.len());
     }
     let deal = |seed| {
-        let t = Table::new(GameConfig::preset("arena8").unwrap().with_seed(seed));
+        let t =
+            Table::new(GameConfig::hub_rules(RoleSetup::Preset(Preset::Arena8)).with_seed(seed));
         t.game
             .seats()
             .map(|s| t.game.role_of(s).unwrap())
@@ -277,12 +278,14 @@ fn attack_votes_go_to_the_pack_and_the_plurality_is_the_victim() {
         .unwrap();
     assert_eq!(target.audience, Audience::Werewolves);
     assert!(
-        matches!(&target.kind, EventKind::AttackTarget { victim: Some(v), tally } if *v == a && tally.len() == 2)
+        matches!(&target.kind, EventKind::AttackTarget { victim: Some(v), tally, ballots } if *v == a && tally.len() == 2 && ballots.len() == 3)
     );
+    // Votes are hidden until the count by default: each ballot went to spectators only, and
+    // the pack got all of them with the target.
     assert!(
         t.events()
             .filter(|e| matches!(e.kind, EventKind::AttackVoteCast { .. }))
-            .all(|e| e.audience == Audience::Werewolves)
+            .all(|e| e.audience == Audience::Spectators)
     );
     assert!(!t.game.is_alive(a));
     assert!(t.game.is_alive(b));
@@ -324,10 +327,11 @@ fn no_attack_vote_means_no_victim() {
         t.act(w, Action::NoAttack);
     }
     t.answer_pending(|_, r| werewolf_engine::timeout_default(r.kind));
-    assert!(t.kinds().contains(&&EventKind::AttackTarget {
-        victim: None,
-        tally: vec![]
-    }));
+    assert!(t.kinds().iter().any(|k| matches!(
+        k,
+        EventKind::AttackTarget { victim: None, tally, ballots }
+            if tally.is_empty() && ballots.iter().all(|b| b.target.is_none())
+    )));
     assert_eq!(t.game.living().count(), 8);
     assert!(t.kinds().contains(&&EventKind::PhaseChanged {
         phase: Phase::Day,
@@ -361,7 +365,8 @@ fn the_seer_learns_privately_whether_its_target_is_a_werewolf() {
         EventKind::DivineResult {
             seer,
             target: wolf,
-            is_werewolf: true
+            is_werewolf: true,
+            role: None,
         }
     );
     let victim = t.other(&[seer, villager]);
@@ -372,7 +377,8 @@ fn the_seer_learns_privately_whether_its_target_is_a_werewolf() {
         == EventKind::DivineResult {
             seer,
             target: villager,
-            is_werewolf: false
+            is_werewolf: false,
+            role: None,
         }));
 }
 
@@ -392,7 +398,8 @@ fn the_possessed_is_seen_as_human_counts_as_human_and_wins_with_the_wolves() {
         == EventKind::DivineResult {
             seer,
             target: possessed,
-            is_werewolf: false
+            is_werewolf: false,
+            role: None,
         }));
     t.night(seer);
     // Day 1: execute a villager; 3 left (wolf, possessed, villager): the game goes on because
@@ -876,7 +883,7 @@ fn a_full_revote_puts_every_living_player_up_again() {
         (TiePolicy::FullRevoteThenNoExecution, false),
         (TiePolicy::FullRevoteThenRandom, true),
     ] {
-        let mut config = GameConfig::preset("arena8").unwrap().with_seed(16);
+        let mut config = GameConfig::hub_rules(RoleSetup::Preset(Preset::Arena8)).with_seed(16);
         config.talk_rounds = 0;
         config.tie_policy = policy;
         let mut t = Table::new(config);
@@ -909,7 +916,7 @@ fn a_full_revote_puts_every_living_player_up_again() {
 #[test]
 fn tie_policies_are_configurable() {
     let run = |policy: TiePolicy, seed| {
-        let mut config = GameConfig::preset("arena8").unwrap().with_seed(seed);
+        let mut config = GameConfig::hub_rules(RoleSetup::Preset(Preset::Arena8)).with_seed(seed);
         config.talk_rounds = 0;
         config.tie_policy = policy;
         let mut t = Table::new(config);
@@ -957,44 +964,175 @@ fn nobody_voting_executes_nobody() {
 }
 
 #[test]
-fn votes_are_public_or_spectator_only_and_the_voter_always_knows_its_vote() {
-    for public in [true, false] {
-        let mut config = GameConfig::preset("arena8").unwrap().with_seed(18);
-        config.talk_rounds = 0;
-        config.public_votes = public;
-        let mut t = Table::new(config);
-        let victim = t.seat(Role::Villager);
-        t.night(victim);
-        let voter = t.game.living().next().unwrap();
-        let target = t.game.living().nth(1).unwrap();
-        let outs = t.act(voter, Action::Vote(Some(target)));
-        let events = events_of(&outs);
-        let cast = events
-            .iter()
-            .find(|e| matches!(e.kind, EventKind::VoteCast { .. }))
-            .unwrap();
-        assert_eq!(
-            cast.audience,
+fn votes_are_hidden_until_the_count_unless_shown_as_cast_and_the_voter_knows_its_vote() {
+    for reveal in [VoteReveal::AfterCount, VoteReveal::AsCast] {
+        for public in [true, false] {
+            let mut config = GameConfig::hub_rules(RoleSetup::Preset(Preset::Arena8)).with_seed(18);
+            config.talk_rounds = 0;
+            config.public_votes = public;
+            config.vote_reveal = reveal;
+            let mut t = Table::new(config);
+            let victim = t.seat(Role::Villager);
+            t.night(victim);
+            let voters: Vec<Seat> = t.game.living().collect();
+            assert_eq!(
+                t.game.pending_requests().len(),
+                voters.len(),
+                "everyone votes at once"
+            );
+            let (voter, target) = (voters[0], voters[1]);
+            let outs = t.act(voter, Action::Vote(Some(target)));
+            let events = events_of(&outs);
+            let cast = events
+                .iter()
+                .find(|e| matches!(e.kind, EventKind::VoteCast { .. }))
+                .unwrap();
+            let shown = public && reveal == VoteReveal::AsCast;
+            assert_eq!(
+                cast.audience,
+                if shown {
+                    Audience::Everyone
+                } else {
+                    Audience::Spectators
+                },
+                "{reveal:?} public={public}"
+            );
+            assert!(events.iter().any(|e| e.audience == Audience::Player(voter)
+                && matches!(&e.kind, EventKind::ActionAccepted { action: Action::Vote(Some(s)), .. } if *s == target)));
+            t.vote(|_| None);
+            let result = t
+                .events()
+                .find(|e| matches!(e.kind, EventKind::VoteResult { .. }))
+                .unwrap();
+            assert_eq!(result.audience, Audience::Everyone, "the tally is public");
+            let EventKind::VoteResult { ballots, .. } = &result.kind else {
+                unreachable!()
+            };
             if public {
-                Audience::Everyone
+                // Every ballot, in the order cast, published with the count.
+                assert_eq!(ballots.len(), voters.len());
+                assert_eq!(
+                    ballots[0],
+                    Ballot {
+                        voter,
+                        target: Some(target)
+                    }
+                );
+                assert!(ballots[1..].iter().all(|b| b.target.is_none()));
             } else {
-                Audience::Spectators
+                assert!(ballots.is_empty(), "private votes stay private");
             }
-        );
-        assert!(events.iter().any(|e| e.audience == Audience::Player(voter)
-            && matches!(&e.kind, EventKind::ActionAccepted { action: Action::Vote(Some(s)), .. } if *s == target)));
-        t.vote(|_| None);
-        let result = t
-            .events()
-            .find(|e| matches!(e.kind, EventKind::VoteResult { .. }))
-            .unwrap();
-        assert_eq!(result.audience, Audience::Everyone, "the tally is public");
+        }
     }
 }
 
 #[test]
+fn sequential_votes_ask_one_voter_at_a_time_and_show_each_the_earlier_ballots() {
+    let mut config = GameConfig::hub_rules(RoleSetup::Preset(Preset::Arena8)).with_seed(18);
+    config.talk_rounds = 0;
+    config.vote_reveal = VoteReveal::Sequential;
+    let mut t = Table::new(config);
+    let victim = t.seat(Role::Villager);
+    t.night(victim);
+    let living: Vec<Seat> = t.game.living().collect();
+    let mut asked = Vec::new();
+    while t.game.phase() == Phase::Vote {
+        let r = t.game.pending_requests()[0].clone();
+        assert_eq!(t.game.pending_requests().len(), 1, "one voter at a time");
+        assert_eq!(r.kind, ActionKind::Vote);
+        asked.push(r.seat);
+        // Everyone who voted before is already shown (ballots are public as cast).
+        let shown = t
+            .events()
+            .filter(|e| e.audience == Audience::Everyone)
+            .filter(|e| matches!(e.kind, EventKind::VoteCast { .. }))
+            .count();
+        assert_eq!(shown, asked.len() - 1);
+        let target = r.candidates[0];
+        t.act(r.seat, Action::Vote(Some(target)));
+    }
+    // Day 1: seat order from the first living seat.
+    assert_eq!(asked, living);
+    assert!(t.events().any(|e| matches!(
+        &e.kind,
+        EventKind::VoteResult { ballots, .. } if ballots.len() == living.len()
+    )));
+}
+
+#[test]
+fn attack_ballots_reach_the_pack_with_the_count_or_as_cast() {
+    for reveal in [VoteReveal::AfterCount, VoteReveal::AsCast] {
+        let mut config = GameConfig::preset("aiwolf13").unwrap().with_seed(3);
+        config.first_night_attack = true;
+        config.opening_talk = false;
+        config.vote_reveal = reveal;
+        let mut t = Table::new(config);
+        let wolves = t.seats(Role::Werewolf);
+        let a = t.other(&[]);
+        let outs = t.act(wolves[0], Action::Attack(a));
+        let cast = events_of(&outs)
+            .into_iter()
+            .find(|e| matches!(e.kind, EventKind::AttackVoteCast { .. }))
+            .unwrap();
+        assert_eq!(
+            cast.audience,
+            if reveal == VoteReveal::AfterCount {
+                Audience::Spectators
+            } else {
+                Audience::Werewolves
+            }
+        );
+        t.act(wolves[1], Action::Attack(a));
+        t.act(wolves[2], Action::NoAttack);
+        let target = t
+            .events()
+            .find(|e| matches!(e.kind, EventKind::AttackTarget { .. }))
+            .unwrap();
+        assert_eq!(target.audience, Audience::Werewolves);
+        assert!(matches!(
+            &target.kind,
+            EventKind::AttackTarget { victim: Some(v), ballots, .. }
+                if *v == a && ballots.len() == 3 && ballots[2] == Ballot { voter: wolves[2], target: None }
+        ));
+    }
+}
+
+#[test]
+fn a_tied_attack_revote_shows_the_pack_the_tied_round_first() {
+    let mut config = GameConfig::preset("aiwolf13").unwrap().with_seed(3);
+    config.first_night_attack = true;
+    config.opening_talk = false;
+    config.attack_revote = true;
+    let mut t = Table::new(config);
+    let wolves = t.seats(Role::Werewolf);
+    let a = t.other(&[]);
+    let b = t.other(&[a]);
+    t.act(wolves[0], Action::Attack(a));
+    t.act(wolves[1], Action::Attack(b));
+    let outs = t.act(wolves[2], Action::NoAttack);
+    let tie = events_of(&outs)
+        .into_iter()
+        .find(|e| matches!(e.kind, EventKind::AttackTie { .. }))
+        .expect("the tie is told to the pack");
+    assert_eq!(tie.audience, Audience::Werewolves);
+    assert!(
+        matches!(&tie.kind, EventKind::AttackTie { tied, ballots, .. } if tied.len() == 2 && ballots.len() == 3)
+    );
+    let again: Vec<_> = t
+        .game
+        .pending_requests()
+        .iter()
+        .filter(|r| r.kind == ActionKind::Attack)
+        .collect();
+    assert_eq!(again.len(), 3);
+    let mut tied = vec![a, b];
+    tied.sort();
+    assert!(again.iter().all(|r| r.candidates == tied));
+}
+
+#[test]
 fn the_discussion_is_round_robin_with_skips_and_a_length_limit() {
-    let mut config = GameConfig::preset("arena8").unwrap().with_seed(19);
+    let mut config = GameConfig::hub_rules(RoleSetup::Preset(Preset::Arena8)).with_seed(19);
     config.talk_rounds = 2;
     config.max_talk_chars = 10;
     let mut t = Table::new(config);
@@ -1071,7 +1209,7 @@ fn the_discussion_is_round_robin_with_skips_and_a_length_limit() {
 
 #[test]
 fn only_living_werewolves_whisper_and_only_at_night() {
-    let mut config = GameConfig::preset("arena8").unwrap().with_seed(20);
+    let mut config = GameConfig::hub_rules(RoleSetup::Preset(Preset::Arena8)).with_seed(20);
     config.talk_rounds = 0;
     config.max_talk_chars = 20;
     let mut t = Table::new(config);
@@ -1333,10 +1471,10 @@ fn expired_night_requests_apply_their_defaults() {
         k,
         EventKind::DivineResult { .. } | EventKind::Protected { .. } | EventKind::WitchUsed { .. }
     )));
-    assert!(kinds.contains(&&EventKind::AttackTarget {
-        victim: None,
-        tally: vec![]
-    }));
+    assert!(kinds.iter().any(|k| matches!(
+        k,
+        EventKind::AttackTarget { victim: None, tally, .. } if tally.is_empty()
+    )));
     assert!(kinds.contains(&&EventKind::AttackVoteCast { wolf, target: None }));
     assert_eq!(
         t.game.full_view().players[witch.index()].potions,

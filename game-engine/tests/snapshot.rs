@@ -1,14 +1,14 @@
-//! An insta snapshot of one full scripted arena8 game: every output, audiences included, one
+//! An insta snapshot of one full scripted game of arena8's table under the hub's rules: every output, audiences included, one
 //! compact JSON line each.
 
 mod common;
 
 use common::Table;
-use werewolf_engine::{Action, ActionKind, GameConfig, Role, Winner};
+use werewolf_engine::{Action, ActionKind, GameConfig, Preset, Role, RoleSetup, Winner};
 
 #[test]
 fn scripted_arena8_game_log() {
-    let mut config = GameConfig::preset("arena8").unwrap().with_seed(2024);
+    let mut config = GameConfig::hub_rules(RoleSetup::Preset(Preset::Arena8)).with_seed(2024);
     config.talk_rounds = 1;
     let mut t = Table::new(config);
     let wolves = t.seats(Role::Werewolf);

@@ -72,6 +72,20 @@ pub fn response_schema(spec: &AnswerSpec<'_>) -> Value {
                 ),
             }),
         );
+        properties.insert("over".into(), over_schema());
+    } else if spec.action == ActionKind::Whisper {
+        properties.insert(
+            "text".into(),
+            json!({
+                "type": ["string", "null"],
+                "description": format!(
+                    "What you whisper to the other werewolves, at most {} characters; null to pass this turn.",
+                    spec.max_message_chars
+                ),
+            }),
+        );
+    } else if spec.action == ActionKind::Bid {
+        properties.insert("bid".into(), bid_schema());
     } else {
         properties.insert("target".into(), target_schema(spec));
     }
@@ -121,7 +135,12 @@ pub fn answer_template(kind: ActionKind) -> Value {
             "type": ["string", "null"],
             "description": "What you say to the table, at most the request's max_message_chars characters; null to skip your turn.",
         });
-    } else {
+    } else if kind == ActionKind::Whisper {
+        props["text"] = json!({
+            "type": ["string", "null"],
+            "description": "What you whisper to the pack, at most the request's max_message_chars characters; null to pass.",
+        });
+    } else if kind != ActionKind::Bid {
         props["target"] = json!({
             "type": ["string", "null"],
             "description": "The player_id of one of the request's candidates; null to abstain.",
@@ -142,7 +161,28 @@ fn instruction(kind: ActionKind) -> &'static str {
             "Night, witch: whether to save tonight's victim, and whom to poison (if anyone)."
         }
         ActionKind::Shoot => "You are a hunter and just died: whom to take with you.",
+        ActionKind::Whisper => {
+            "Night, werewolves: your turn to whisper to the pack before the attack vote."
+        }
+        ActionKind::Bid => "Day discussion: how much you want to speak next (0-4).",
     }
+}
+
+/// `over` of a talk answer: AIWolf's `Over`.
+fn over_schema() -> Value {
+    json!({
+        "type": "boolean",
+        "description": "true: you are done talking for today (no more turns today; `text`, if any, is still said). false: you may get more turns.",
+    })
+}
+
+/// `bid` of a bid answer: Werewolf Arena's meanings.
+fn bid_schema() -> Value {
+    json!({
+        "type": "integer",
+        "enum": [0, 1, 2, 3, 4],
+        "description": "0: I would rather observe; 1: I have general thoughts; 2: I have something critical to add; 3: it is urgent that I speak next; 4: someone addressed me directly and I must answer. The highest bid speaks next; ties are drawn at random.",
+    })
 }
 
 fn target_schema(spec: &AnswerSpec<'_>) -> Value {

@@ -94,11 +94,15 @@ pub enum ActionKind {
     Witch,
     /// A hunter who just died: whom to shoot (or nobody).
     Shoot,
+    /// Night, werewolves, with `whisper_rounds`: one's turn to whisper to the pack (or pass).
+    Whisper,
+    /// Day, with `talk_order: bidding`: how much one wants the floor for the next turn (0–4).
+    Bid,
 }
 
 impl ActionKind {
     /// Every kind.
-    pub const ALL: [ActionKind; 7] = [
+    pub const ALL: [ActionKind; 9] = [
         ActionKind::Talk,
         ActionKind::Vote,
         ActionKind::Attack,
@@ -106,6 +110,8 @@ impl ActionKind {
         ActionKind::Protect,
         ActionKind::Witch,
         ActionKind::Shoot,
+        ActionKind::Whisper,
+        ActionKind::Bid,
     ];
 
     /// The kind's snake_case name, as serialized (`talk`, `vote`, …).
@@ -119,6 +125,8 @@ impl ActionKind {
             ActionKind::Protect => "protect",
             ActionKind::Witch => "witch",
             ActionKind::Shoot => "shoot",
+            ActionKind::Whisper => "whisper",
+            ActionKind::Bid => "bid",
         }
     }
 }

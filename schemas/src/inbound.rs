@@ -92,6 +92,14 @@ pub struct PlayerActionIn {
     )]
     #[schemars(with = "Option<String>")]
     pub text: Option<Option<String>>,
+    /// Talk only: `true` ends the agent's talking for today, after `text` if any (AIWolf's
+    /// `Over`); absent or `false`: more turns may come.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub over: Option<bool>,
+    /// Bid only (`talk_order: bidding`): how much the agent wants the next turn, 0–4.
+    /// Required for `bid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bid: Option<u8>,
 }
 
 /// A key that is present (even as `null`) is `Some`; an absent one stays the default `None`.
@@ -111,26 +119,45 @@ impl PlayerActionIn {
 
     /// Whether the frame has the keys its action needs; the refusal names the field.
     pub fn check_fields(&self) -> Result<(), String> {
-        if self.action == ActionKind::Talk {
-            if self.text.is_none() {
-                return Err("missing field `text`: a talk answer carries `text` (what you say, or null to skip the turn)".into());
+        let name = self.action.name();
+        match self.action {
+            ActionKind::Talk | ActionKind::Whisper => {
+                if self.text.is_none() {
+                    return Err(format!(
+                        "missing field `text`: a `{name}` answer carries `text` (what you say, or null to pass the turn)"
+                    ));
+                }
+                if self.target().is_some() {
+                    return Err(format!("a `{name}` takes `text`, not `target`"));
+                }
             }
-            if self.target().is_some() {
-                return Err("a talk takes `text`, not `target`".into());
+            ActionKind::Bid => match self.bid {
+                None => {
+                    return Err(
+                        "missing field `bid`: a bid answer carries `bid`, an integer 0-4".into(),
+                    );
+                }
+                Some(b) if b > 4 => {
+                    return Err(format!("`bid` must be 0-4, got {b}"));
+                }
+                Some(_) => {}
+            },
+            _ => {
+                if self.target.is_none() {
+                    return Err(format!(
+                        "missing field `target`: a `{name}` answer names a player_id from the request's candidates, or null to abstain (explicitly)"
+                    ));
+                }
+                if self.text.is_some() {
+                    return Err(format!("`text` is for talk answers, not `{name}`"));
+                }
             }
-        } else {
-            if self.target.is_none() {
-                return Err(format!(
-                    "missing field `target`: a `{}` answer names a player_id from the request's candidates, or null to abstain (explicitly)",
-                    self.action.name()
-                ));
-            }
-            if self.text.is_some() {
-                return Err(format!(
-                    "`text` is for talk answers, not `{}`",
-                    self.action.name()
-                ));
-            }
+        }
+        if self.over.is_some() && self.action != ActionKind::Talk {
+            return Err(format!("`over` is for talk answers, not `{name}`"));
+        }
+        if self.bid.is_some() && self.action != ActionKind::Bid {
+            return Err(format!("`bid` is for bid answers, not `{name}`"));
         }
         if self.save.is_some() && self.action != ActionKind::Witch {
             return Err(format!(
@@ -169,6 +196,7 @@ pub const SERVER_ONLY_TYPES: &[&str] = &[
     "connection",
     "disconnection",
     "error",
+    "game_start",
     "game_state",
     "phase_update",
     "action_request",

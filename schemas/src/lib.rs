@@ -10,6 +10,7 @@
 //! - [`outbound`]: frames the server sends ([`ServerFrame`] wrapping a [`ServerMessage`]).
 //! - [`answer`]: the JSON Schema of the answer to one `action_request` (carried by the
 //!   request as `response_schema`), inside the strict subset of LLM structured output.
+//! - [`rules`]: every rule switch of a game ([`GameRules`], announced in `game_start`).
 //! - [`replay`]: records of games: a line of `GET /games/{id}/events` ([`ReplayLine`]) and of
 //!   `werewolf-hub export` ([`ExportedGame`]).
 //! - [`error`]: [`ErrorCode`], the machine-readable reason carried by every `error` frame.
@@ -34,6 +35,7 @@ pub mod game;
 pub mod inbound;
 pub mod outbound;
 pub mod replay;
+pub mod rules;
 pub mod schema;
 
 pub use client_type::{ClientType, UnknownClientType};
@@ -45,12 +47,15 @@ pub use inbound::{
     AgentMessageIn, ClientFrame, ClientMessage, InboundError, PlayerActionIn, parse_client_frame,
 };
 pub use outbound::{
-    ActionRequestBody, ActionResultBody, AgentMessageOut, Candidate, ConnectionData, DeathBody,
-    DisconnectionData, ErrorBody, GameOverBody, GameStateBody, PhaseUpdateBody, PlayerActionOut,
-    PongBody, PresenceBody, ResultKind, ResultValue, ServerFrame, ServerMessage, VoteDecision,
-    VoteResultBody, VoteTally,
+    ActionRequestBody, ActionResultBody, AgentMessageOut, Ballot, Candidate, ConnectionData,
+    DeathBody, DisconnectionData, ErrorBody, GameOverBody, GameStartBody, GameStateBody,
+    PhaseUpdateBody, PlayerActionOut, PongBody, PresenceBody, ResultKind, ResultValue, ServerFrame,
+    ServerMessage, VoteDecision, VoteResultBody, VoteTally,
 };
 pub use replay::{ExportedGame, ExportedPlayer, ReplayLine};
+pub use rules::{
+    AttackDecider, GameRules, TalkOrder, TiePolicy, Timeouts, VoteReveal, VoteTimeout,
+};
 
 /// The `client_id` the server puts on frames it originates itself (welcome aside).
 pub const SERVER_CLIENT_ID: &str = "server";

@@ -40,6 +40,9 @@ pub enum ServerMessage {
     Pong(PongBody),
     /// The frame this answers was refused; nothing else changed.
     Error(ErrorBody),
+    /// A game began: its rules, sent once to every client of the game before the first
+    /// `game_state` (and replayed by resume and `GET /games/{id}/events`).
+    GameStart(GameStartBody),
     /// A snapshot of a game as the recipient may see it.
     GameState(GameStateBody),
     /// Something an agent said.
@@ -114,6 +117,31 @@ pub struct ErrorBody {
     pub request_id: Option<String>,
 }
 
+/// `game_start` fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct GameStartBody {
+    /// The game.
+    pub game_id: String,
+    /// Position in the recipient's stream of this game.
+    pub seq: u64,
+    /// The preset the roles come from, if any (`aiwolf5`, `arena8`, `aiwolf13`, `classic9`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<String>,
+    /// Every seat in order: player id and name.
+    pub players: Vec<Candidate>,
+    /// Every rule of the game: role counts, talk, votes, night options, timeouts.
+    pub rules: crate::rules::GameRules,
+}
+
+/// One ballot, published with the count (`vote_result`, the pack's `action_result`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Ballot {
+    /// Who voted.
+    pub voter: String,
+    /// For whom; `null` = abstained, timed out or cast no vote.
+    pub target: Option<String>,
+}
+
 /// `game_state` fields.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct GameStateBody {
@@ -184,6 +212,13 @@ pub struct PlayerActionOut {
     /// Witch only: whether the save potion was used on the victim.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub save: Option<bool>,
+    /// Talk only: `true` when the player is done talking for today (`Over`, or its
+    /// `talks_per_agent` used up).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub over: Option<bool>,
+    /// Bid only (spectators): the bid, 0–4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bid: Option<u8>,
 }
 
 /// `phase_update` fields.
@@ -260,6 +295,10 @@ pub enum ResultKind {
     Shoot,
     /// The medium's reading of yesterday's executed player.
     Medium,
+    /// A werewolf's whisper turn.
+    Whisper,
+    /// A bid for the floor.
+    Bid,
 }
 
 /// The outcome reported by an `action_result`.
@@ -278,6 +317,11 @@ pub enum ResultValue {
     PackChoice,
     /// Witch: tonight's victim is `target` (`null`: no attack).
     Victim,
+    /// Attack (with `attack_revote`): the pack tied between `tied`; an `attack` request to
+    /// vote again among them follows.
+    Tie,
+    /// Divination with `seer_sees_role`: the target's exact role is `role`.
+    Role,
 }
 
 /// `action_result` fields.
@@ -303,6 +347,15 @@ pub struct ActionResultBody {
     /// Witch: whether the poison potion is still available.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub has_poison: Option<bool>,
+    /// Divination with `seer_sees_role`: the target's exact role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    /// The pack's `pack_choice` or `tie`: every attack ballot of the round, in the order cast.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ballots: Vec<Ballot>,
+    /// `tie`: the tied targets the pack votes on again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tied: Vec<String>,
 }
 
 /// Votes one player received.
@@ -347,6 +400,10 @@ pub struct VoteResultBody {
     /// The tied players, with `revote` or a tied `no_execution`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tied: Vec<String>,
+    /// Every ballot of the round in the order cast (abstentions as `null`), when votes are
+    /// public; absent otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ballots: Vec<Ballot>,
 }
 
 /// `death` fields.
@@ -404,6 +461,7 @@ impl ServerMessage {
             ServerMessage::Disconnection { .. } => "disconnection",
             ServerMessage::Pong(_) => "pong",
             ServerMessage::Error(_) => "error",
+            ServerMessage::GameStart(_) => "game_start",
             ServerMessage::GameState(_) => "game_state",
             ServerMessage::AgentMessage(_) => "agent_message",
             ServerMessage::PlayerAction(_) => "player_action",

@@ -145,6 +145,8 @@ fn every_server_message_snapshot() {
                 action: ActionKind::Vote,
                 target: Some("p2".into()),
                 save: None,
+                over: None,
+                bid: None,
             }),
         ),
         out(
@@ -192,6 +194,9 @@ fn every_server_message_snapshot() {
                 result: ResultValue::Werewolf,
                 can_save: None,
                 has_poison: None,
+                role: None,
+                ballots: vec![],
+                tied: vec![],
             }),
         ),
         out(
@@ -208,6 +213,10 @@ fn every_server_message_snapshot() {
                 decision: VoteDecision::Executed,
                 executed: Some("p3".into()),
                 tied: vec![],
+                ballots: vec![Ballot {
+                    voter: "p1".into(),
+                    target: Some("p3".into()),
+                }],
             }),
         ),
         out(

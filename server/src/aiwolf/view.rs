@@ -385,8 +385,12 @@ impl SeatView {
                 ));
             }
             ActionKind::Attack => self.attack_packet(),
-            // Kinds AIWolf has no request for (the hub's witch and hunter): not asked.
-            ActionKind::Witch | ActionKind::Shoot => return None,
+            // Kinds AIWolf has no request for (the hub's witch and hunter, Arena's bids, and the
+            // engine's whisper turns: the endpoint plays AIWolf's own whisper phase): not
+            // asked, they time out to their defaults.
+            ActionKind::Witch | ActionKind::Shoot | ActionKind::Whisper | ActionKind::Bid => {
+                return None;
+            }
         };
         Some((Some(packet), asked))
     }

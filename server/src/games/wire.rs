@@ -38,6 +38,16 @@ impl Names {
         seats.iter().map(|s| self.id(*s)).collect()
     }
 
+    fn ballots(&self, ballots: &[engine::Ballot]) -> Vec<wire::Ballot> {
+        ballots
+            .iter()
+            .map(|b| wire::Ballot {
+                voter: self.id(b.voter),
+                target: self.opt(b.target),
+            })
+            .collect()
+    }
+
     /// The display name of a seat.
     pub fn name(&self, seat: engine::Seat) -> String {
         self.names.get(seat.index()).cloned().unwrap_or_default()
@@ -110,6 +120,8 @@ pub fn refusal(
         }
         E::EmptyText => "the text is empty; to skip the turn send `text: null`".into(),
         E::NotAWerewolf(_) => "only werewolves may whisper (channel `wolves`)".into(),
+        E::MustVote => "this game requires a vote (vote_abstain is false): `target` must be one of the candidates, not null".into(),
+        E::BidOutOfRange(b) => format!("`bid` must be 0-4, got {b}"),
     }
 }
 
@@ -133,19 +145,41 @@ fn result_kind(k: engine::ActionKind) -> ResultKind {
         engine::ActionKind::Protect => ResultKind::Protect,
         engine::ActionKind::Witch => ResultKind::Witch,
         engine::ActionKind::Shoot => ResultKind::Shoot,
+        engine::ActionKind::Whisper => ResultKind::Whisper,
+        engine::ActionKind::Bid => ResultKind::Bid,
     }
 }
 
-/// Builds a wire action from a `player_action` (or a talk), given the target's seat.
-pub fn engine_action(
-    kind: wire::ActionKind,
-    target: Option<engine::Seat>,
-    save: bool,
-    text: Option<String>,
-) -> engine::Action {
+/// The parts of a `player_action` (or a talk) besides its kind, resolved.
+#[derive(Debug, Clone, Default)]
+pub struct ActionParts {
+    /// The target's seat, if one was named.
+    pub target: Option<engine::Seat>,
+    /// Witch: use the save potion.
+    pub save: bool,
+    /// Talk or whisper: the text (`None`: skip / pass).
+    pub text: Option<String>,
+    /// Talk: done talking for today (`Over`).
+    pub over: bool,
+    /// Bid: 0–4.
+    pub bid: u8,
+}
+
+/// Builds an engine action from a `player_action` (or a talk).
+pub fn engine_action(kind: wire::ActionKind, parts: ActionParts) -> engine::Action {
     use engine::Action as A;
+    let ActionParts {
+        target,
+        save,
+        text,
+        over,
+        bid,
+    } = parts;
     match kind {
+        wire::ActionKind::Talk if over => A::Over(text),
         wire::ActionKind::Talk => A::Talk(text),
+        wire::ActionKind::Whisper => A::Whisper(text),
+        wire::ActionKind::Bid => A::Bid(bid),
         wire::ActionKind::Vote => A::Vote(target),
         wire::ActionKind::Attack => target.map_or(A::NoAttack, A::Attack),
         wire::ActionKind::Divine => target.map_or(A::NoDivine, A::Divine),
@@ -236,6 +270,8 @@ pub fn event_message(
                     action: kind,
                     target,
                     save,
+                    over: None,
+                    bid: None,
                 }),
                 names.id(seat),
             ))
@@ -253,6 +289,9 @@ pub fn event_message(
             result,
             can_save: None,
             has_poison: None,
+            role: None,
+            ballots: Vec::new(),
+            tied: Vec::new(),
         }
     };
     // A seer's or medium's reading: werewolf or human (the possessed reads human).
@@ -306,6 +345,21 @@ pub fn event_message(
             names.id(*seat),
         )),
         E::TalkSkipped { seat, .. } => action(*seat, wire::ActionKind::Talk, None, None),
+        E::TalkOver { seat } => {
+            let mut over = action(*seat, wire::ActionKind::Talk, None, None);
+            if let Some((ServerMessage::PlayerAction(body), _)) = &mut over {
+                body.over = Some(true);
+            }
+            over
+        }
+        E::WhisperPassed { seat } => action(*seat, wire::ActionKind::Whisper, None, None),
+        E::BidCast { seat, bid } => {
+            let mut cast = action(*seat, wire::ActionKind::Bid, None, None);
+            if let Some((ServerMessage::PlayerAction(body), _)) = &mut cast {
+                body.bid = Some(*bid);
+            }
+            cast
+        }
         E::VoteCast { voter, target, .. } => {
             action(*voter, wire::ActionKind::Vote, names.opt(*target), None)
         }
@@ -336,6 +390,7 @@ pub fn event_message(
             revote,
             tally,
             outcome,
+            ballots,
         } => {
             let (decision, executed, tied) = match outcome {
                 engine::VoteOutcome::Executed { seat } => {
@@ -363,14 +418,41 @@ pub fn event_message(
                 decision,
                 executed,
                 tied,
+                ballots: names.ballots(ballots),
             }))
         }
-        E::AttackTarget { victim, .. } => engine_frame(ServerMessage::ActionResult(result(
-            ResultKind::Attack,
-            None,
-            names.opt(*victim),
-            ResultValue::PackChoice,
-        ))),
+        E::AttackTarget {
+            victim, ballots, ..
+        } => {
+            let mut body = result(
+                ResultKind::Attack,
+                None,
+                names.opt(*victim),
+                ResultValue::PackChoice,
+            );
+            body.ballots = names.ballots(ballots);
+            engine_frame(ServerMessage::ActionResult(body))
+        }
+        E::AttackTie { tied, ballots, .. } => {
+            let mut body = result(ResultKind::Attack, None, None, ResultValue::Tie);
+            body.ballots = names.ballots(ballots);
+            body.tied = names.list(tied);
+            engine_frame(ServerMessage::ActionResult(body))
+        }
+        E::DivineResult {
+            target,
+            role: Some(role),
+            ..
+        } => {
+            let mut body = result(
+                ResultKind::Divine,
+                None,
+                Some(names.id(*target)),
+                ResultValue::Role,
+            );
+            body.role = Some(*role);
+            engine_frame(ServerMessage::ActionResult(body))
+        }
         E::DivineResult {
             target,
             is_werewolf,
@@ -455,9 +537,25 @@ fn talk(
     })
 }
 
+/// The `game_start` of a game: its seats and every rule (`seq` 0; the actor stamps it).
+pub fn game_start(game_id: &str, names: &Names, config: &engine::GameConfig) -> ServerMessage {
+    let seats: Vec<engine::Seat> = (0..names.ids.len() as u8).map(engine::Seat).collect();
+    ServerMessage::GameStart(wire::GameStartBody {
+        game_id: game_id.to_owned(),
+        seq: 0,
+        preset: match config.roles {
+            engine::RoleSetup::Preset(p) => Some(p.name().to_owned()),
+            engine::RoleSetup::Counts(_) => None,
+        },
+        players: names.candidates(&seats),
+        rules: config.rules(),
+    })
+}
+
 /// Stamps a stream's `seq` on a game message (no-op for messages without one).
 pub fn set_seq(message: &mut ServerMessage, seq: u64) {
     match message {
+        ServerMessage::GameStart(b) => b.seq = seq,
         ServerMessage::GameState(b) => b.seq = Some(seq),
         ServerMessage::AgentMessage(b) => b.seq = Some(seq),
         ServerMessage::PlayerAction(b) => b.seq = Some(seq),

@@ -156,6 +156,12 @@ impl GameActor {
                         continue;
                     }
                     self.log_event(&event.kind);
+                    if matches!(event.kind, EventKind::GameStarted { .. }) {
+                        let start =
+                            wire::game_start(&self.shared.id, &self.names, &self.spec.config);
+                        self.route_event(start, wire::GAME_ENGINE_ID, event.audience);
+                        continue;
+                    }
                     let Some((mut message, client_id)) = wire::event_message(
                         &self.shared.id,
                         &self.names,
@@ -244,7 +250,7 @@ impl GameActor {
             request_id: &request_id,
             action: request.kind,
             candidates: &candidates,
-            may_abstain: true,
+            may_abstain: request.kind != engine::ActionKind::Vote || self.spec.config.vote_abstain,
             can_save,
             max_message_chars: max_chars,
         });
@@ -254,7 +260,11 @@ impl GameActor {
             request_id,
             action: request.kind,
             candidates,
-            max_message_chars: (request.kind == engine::ActionKind::Talk).then_some(max_chars),
+            max_message_chars: matches!(
+                request.kind,
+                engine::ActionKind::Talk | engine::ActionKind::Whisper
+            )
+            .then_some(max_chars),
             response_schema,
             deadline,
         });

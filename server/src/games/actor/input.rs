@@ -23,10 +23,16 @@ impl GameActor {
                 )
             })?),
         };
-        // A talk's `text` (null skips); whispers and seed-style talk come as agent_message.
-        let text = action.text.clone().flatten();
-        let engine_action =
-            wire::engine_action(action.action, target, action.save.unwrap_or(false), text);
+        // A talk's or whisper turn's `text` (null skips); free whispers and seed-style talk
+        // come as agent_message.
+        let parts = wire::ActionParts {
+            target,
+            save: action.save.unwrap_or(false),
+            text: action.text.clone().flatten(),
+            over: action.over.unwrap_or(false),
+            bid: action.bid.unwrap_or(0),
+        };
+        let engine_action = wire::engine_action(action.action, parts);
         self.act(seat, request, engine_action)
     }
 

@@ -3,15 +3,18 @@
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
-use werewolf_engine::{
-    GameConfig, RoleCounts, RoleSetup, TalkOrder, TiePolicy, Timeouts, VoteTimeout,
-};
+use werewolf_engine::{GameConfig, Preset, RoleCounts, RoleSetup};
+
+mod switches;
+pub use switches::MAX_TALKS_PER_DAY;
 
 /// Body of `POST /games`. Unknown fields are refused, so a typo is an error, not a default.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateGame {
-    /// `aiwolf5`, `arena8`, `aiwolf13` or `classic9` (default `arena8` unless `roles` is given).
+    /// `aiwolf5`, `arena8`, `aiwolf13` or `classic9`, each under its anchor's rules unless
+    /// `rules` says otherwise. Absent (and no `roles`): arena8's table (2 werewolves, seer,
+    /// doctor, 4 villagers) under the hub's own rules.
     pub preset: Option<String>,
     /// Custom role counts, e.g. `{"werewolf": 2, "seer": 1, "villager": 5}`; each 0 to
     /// [`werewolf_engine::MAX_PLAYERS`].
@@ -27,7 +30,8 @@ pub struct CreateGame {
     pub action_timeout_ms: Option<u64>,
     /// Deadlines per request kind, in ms, each 1 to [`MAX_TIMEOUT_MS`], e.g.
     /// `{"talk": 90000, "vote": 20000}`; applied after `action_timeout_ms`, so the kinds given
-    /// override it (`talk`, `vote`, `attack`, `divine`, `protect`, `witch`, `shoot`).
+    /// override it (`talk`, `vote`, `attack`, `divine`, `protect`, `witch`, `shoot`,
+    /// `whisper`, `bid`).
     pub timeouts_ms: Option<BTreeMap<String, u64>>,
     /// Talk rounds per day, 1 to [`MAX_TALK_ROUNDS`] (default 2).
     pub talk_rounds: Option<u64>,
@@ -36,11 +40,20 @@ pub struct CreateGame {
     pub max_message_chars: Option<u64>,
     /// Delay of the full (observer-token) view, in ms, 0 to [`MAX_TIMEOUT_MS`] (default 0).
     pub observer_delay_ms: Option<u64>,
-    /// Whether day votes are shown as they are cast (default true).
+    /// Whether players see the ballots at all (default true; `arena8` false: only the
+    /// outcome and tally). Spectators always do.
     pub public_votes: Option<bool>,
-    /// The rule set the switches below start from: `hub` (the hub's own rules) or `aiwolf`
-    /// (AIWolf's); default: the preset's (`aiwolf` for `aiwolf5` / `aiwolf13`, `hub`
-    /// otherwise). Each switch given overrides it.
+    /// When ballots become visible: `after_count` (default: hidden until everyone has voted,
+    /// then published with `vote_result`; attack ballots to the pack with its choice),
+    /// `as_cast` (each shown as it is cast) or `sequential` (day voters asked one at a time,
+    /// each seeing the earlier ballots).
+    pub vote_reveal: Option<String>,
+    /// Whether a day voter may abstain with `target: null` (default true; `arena8` false).
+    pub vote_abstain: Option<bool>,
+    /// The rule set the switches below start from: `hub` (the hub's own rules), `aiwolf`
+    /// (AIWolf's) or `arena` (Werewolf Arena's); default: the preset's (`aiwolf` for
+    /// `aiwolf5` / `aiwolf13`, `arena` for `arena8`, `hub` otherwise). Each switch given
+    /// overrides it.
     pub rules: Option<String>,
     /// Whether the werewolves attack (and the doctor protects) on the first night (default
     /// true; `aiwolf*` presets false: AIWolf's rule, only the seer acts on the first night).
@@ -48,9 +61,20 @@ pub struct CreateGame {
     /// Whether a day-0 discussion (no vote) opens the game before the first night (default
     /// false; `aiwolf*` presets true: AIWolf's day 0).
     pub opening_talk: Option<bool>,
-    /// `rotating` (seat order, first speaker moves on each day; default) or `random`
-    /// (shuffled each day by the game's seed; `aiwolf*` presets).
+    /// `rotating` (seat order, first speaker moves on each day; default), `random`
+    /// (shuffled each day by the game's seed; `aiwolf*` presets) or `bidding` (Werewolf
+    /// Arena's: before each turn the living bid 0–4 for the floor; needs `talks_per_day`;
+    /// `arena8`).
     pub talk_order: Option<String>,
+    /// The most talks one player may say per day, 1 to 255, or -1 for no cap (default).
+    pub talks_per_agent: Option<i64>,
+    /// The most discussion turns per day, all players together, 1 to
+    /// [`MAX_TALKS_PER_DAY`], or -1 for no cap (default; `arena8` 8, the number of turns
+    /// with `bidding`).
+    pub talks_per_day: Option<i64>,
+    /// Rounds of `whisper` turns among the living werewolves (two or more) before each
+    /// night's attack, 0 to [`MAX_TALK_ROUNDS`] (default 0).
+    pub whisper_rounds: Option<u64>,
     /// Passes in a row a player may make before a pass ends its talk for the day, 0 to
     /// [`MAX_TALK_ROUNDS`], or -1 for no limit (default -1; `aiwolf*` presets 0: a pass is
     /// AIWolf's `Over`).
@@ -70,6 +94,14 @@ pub struct CreateGame {
     /// Whether a tied attack vote is voted again once among the tied (default false: the
     /// seeded RNG picks one at once).
     pub attack_revote: Option<bool>,
+    /// Who chooses the night's victim: `pack_vote` (every living werewolf votes; default) or
+    /// `random_wolf` (one living werewolf drawn each night chooses alone; `arena8`).
+    pub attack_decider: Option<String>,
+    /// Whether the seer may divine a player twice (default true; `arena8` false).
+    pub seer_repeat: Option<bool>,
+    /// Whether the seer learns the exact role instead of werewolf / human (default false;
+    /// `arena8` true).
+    pub seer_sees_role: Option<bool>,
     /// Whether a talk or whisper longer than `max_message_chars` is cut to it (default false:
     /// refused with an `error`).
     pub truncate_talk: Option<bool>,
@@ -272,138 +304,24 @@ impl CreateGame {
     /// Validates and builds the spec; the error is the reason for a 400.
     /// `max_message_chars` is the hub's ceiling for the field of that name.
     pub fn into_spec(self, max_message_chars: usize) -> Result<GameSpec, String> {
-        let roles = match (self.preset, self.roles) {
+        let roles = match (self.preset.as_deref(), self.roles.as_ref()) {
             (Some(_), Some(_)) => return Err("give either `preset` or `roles`, not both".into()),
             (Some(name), None) => RoleSetup::Preset(
                 name.parse()
                     .map_err(|e: werewolf_engine::SetupError| e.to_string())?,
             ),
-            (None, Some(map)) => RoleSetup::Counts(parse_roles(&map)?),
-            (None, None) => GameConfig::default().roles,
+            (None, Some(map)) => RoleSetup::Counts(parse_roles(map)?),
+            // No preset named: arena8's table under the hub's own rules (`preset: arena8`
+            // means Werewolf Arena's rules).
+            (None, None) => RoleSetup::Counts(Preset::Arena8.counts()),
         };
-        let base = match self.rules.as_deref() {
-            None => GameConfig::new(roles),
-            Some("hub") => GameConfig::hub_rules(roles),
-            Some("aiwolf") => GameConfig::aiwolf_rules(roles),
-            Some(other) => return Err(format!("rules must be `hub` or `aiwolf`, got `{other}`")),
-        };
+        let base = switches::base(self.rules.as_deref(), roles)?;
         let mut config = base.with_seed(self.seed.unwrap_or_else(super::secret::seed));
-        if let Some(ms) = self.action_timeout_ms {
-            config.timeouts_ms =
-                Timeouts::all(in_range("action_timeout_ms", ms, 1, MAX_TIMEOUT_MS)?);
-        }
-        for (kind, &ms) in self.timeouts_ms.iter().flatten() {
-            let field = format!("timeouts_ms.{kind}");
-            let ms = in_range(&field, ms, 1, MAX_TIMEOUT_MS)?;
-            let t = &mut config.timeouts_ms;
-            let slot = match kind.as_str() {
-                "talk" => &mut t.talk,
-                "vote" => &mut t.vote,
-                "attack" => &mut t.attack,
-                "divine" => &mut t.divine,
-                "protect" => &mut t.protect,
-                "witch" => &mut t.witch,
-                "shoot" => &mut t.shoot,
-                other => {
-                    return Err(format!(
-                        "timeouts_ms has no kind `{other}` (talk, vote, attack, divine, protect, \
-                         witch, shoot)"
-                    ));
-                }
-            };
-            *slot = ms;
-        }
-        if let Some(r) = self.talk_rounds {
-            config.talk_rounds = in_range("talk_rounds", r, 1, MAX_TALK_ROUNDS)? as u8;
-        }
-        if let Some(c) = self.max_message_chars {
-            let hi = max_message_chars as u64;
-            config.max_talk_chars = in_range("max_message_chars", c, 1, hi)? as usize;
-        }
+        self.apply_switches(&mut config, max_message_chars)?;
         let observer_delay_ms = match self.observer_delay_ms {
             Some(ms) => in_range("observer_delay_ms", ms, 0, MAX_TIMEOUT_MS)?,
             None => 0,
         };
-        if let Some(v) = self.public_votes {
-            config.public_votes = v;
-        }
-        if let Some(v) = self.first_night_attack {
-            config.first_night_attack = v;
-        }
-        if let Some(v) = self.opening_talk {
-            config.opening_talk = v;
-        }
-        if let Some(order) = self.talk_order {
-            config.talk_order = match order.as_str() {
-                "rotating" => TalkOrder::Rotating,
-                "random" => TalkOrder::Random,
-                other => {
-                    return Err(format!(
-                        "talk_order must be `rotating` or `random`, got `{other}`"
-                    ));
-                }
-            };
-        }
-        if let Some(n) = self.skip_limit {
-            config.skip_limit = match u64::try_from(n) {
-                Ok(n) => Some(in_range("skip_limit", n, 0, MAX_TALK_ROUNDS)? as u8),
-                Err(_) if n == -1 => None,
-                Err(_) => {
-                    return Err(format!(
-                        "skip_limit must be -1 (no limit) or 0..={MAX_TALK_ROUNDS}, got {n}"
-                    ));
-                }
-            };
-        }
-        if let Some(v) = self.self_vote {
-            config.self_vote = v;
-        }
-        if let Some(v) = self.doctor_self_protect {
-            config.doctor_self_protect = v;
-        }
-        if let Some(v) = self.doctor_same_target_twice {
-            config.doctor_same_target_twice = v;
-        }
-        if let Some(policy) = self.tie_policy {
-            config.tie_policy = match policy.as_str() {
-                "revote_then_no_execution" => TiePolicy::RevoteThenNoExecution,
-                "revote_then_random" => TiePolicy::RevoteThenRandom,
-                "no_execution" => TiePolicy::NoExecution,
-                "random" => TiePolicy::Random,
-                "full_revote_then_no_execution" => TiePolicy::FullRevoteThenNoExecution,
-                "full_revote_then_random" => TiePolicy::FullRevoteThenRandom,
-                other => {
-                    return Err(format!(
-                        "tie_policy must be `revote_then_no_execution`, `revote_then_random`, \
-                         `no_execution`, `random`, `full_revote_then_no_execution` or \
-                         `full_revote_then_random`, got `{other}`"
-                    ));
-                }
-            };
-        }
-        if let Some(v) = self.attack_revote {
-            config.attack_revote = v;
-        }
-        if let Some(v) = self.truncate_talk {
-            config.truncate_talk = v;
-        }
-        if let Some(v) = self.majority_execution {
-            config.majority_execution = v;
-        }
-        if let Some(v) = self.vote_timeout {
-            config.vote_timeout = match v.as_str() {
-                "abstain" => VoteTimeout::Abstain,
-                "random" => VoteTimeout::Random,
-                other => {
-                    return Err(format!(
-                        "vote_timeout must be `abstain` or `random`, got `{other}`"
-                    ));
-                }
-            };
-        }
-        if let Some(d) = self.max_days {
-            config.max_days = in_range("max_days", d, 1, MAX_DAYS)? as u32;
-        }
         let player_count = config.player_count();
         config.validate(player_count).map_err(|e| e.to_string())?;
         let mut aiwolf = vec![false; player_count];
@@ -534,151 +452,4 @@ fn parse_roles(map: &BTreeMap<String, u64>) -> Result<RoleCounts, String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn spec(json: &str) -> Result<GameSpec, String> {
-        serde_json::from_str::<CreateGame>(json)
-            .map_err(|e| e.to_string())?
-            .into_spec(16_128)
-    }
-
-    #[test]
-    fn the_rule_switches_reach_the_engine_and_the_aiwolf_presets_default_to_aiwolf() {
-        let aiwolf = spec(r#"{"preset":"aiwolf5"}"#).expect("aiwolf5").config;
-        assert!(aiwolf.opening_talk && aiwolf.self_vote && !aiwolf.doctor_self_protect);
-        assert_eq!(
-            (aiwolf.skip_limit, aiwolf.talk_order, aiwolf.tie_policy),
-            (Some(0), TalkOrder::Random, TiePolicy::Random)
-        );
-        let hubs = spec(
-            r#"{"preset":"aiwolf5","opening_talk":false,"talk_order":"rotating","skip_limit":-1,
-                "self_vote":false,"doctor_self_protect":true,"doctor_same_target_twice":false,
-                "tie_policy":"revote_then_no_execution","first_night_attack":true,
-                "talk_rounds":2,"max_days":7}"#,
-        )
-        .expect("the hub's rules on aiwolf5's roles")
-        .config;
-        let mut expected = GameConfig::hub_rules(hubs.roles).with_seed(hubs.seed);
-        expected.max_days = 7;
-        assert_eq!(hubs, expected);
-        let two = spec(r#"{"preset":"arena8","skip_limit":2}"#)
-            .expect("2")
-            .config;
-        assert_eq!(two.skip_limit, Some(2));
-    }
-
-    #[test]
-    fn aiwolf_seats_are_flagged_and_stored() {
-        let s = spec(
-            r#"{"preset":"aiwolf5","players":[{"name":"kanolab1","protocol":"aiwolf"},"b",
-                {"name":"c","protocol":"hub"},{"name":"kanolab2","protocol":"aiwolf"},"e"],
-                "bot_seats":[5]}"#,
-        )
-        .expect("mixed seats");
-        assert_eq!(s.aiwolf_seats(), vec![1, 4]);
-        assert_eq!(s.names.as_deref().map(|n| n[0].as_str()), Some("kanolab1"));
-        let back = GameSpec::from_json(&s.to_json()).expect("stored");
-        assert_eq!(back.aiwolf, s.aiwolf);
-    }
-
-    #[test]
-    fn presets_roles_and_errors() {
-        assert_eq!(
-            spec(r#"{"preset":"arena8"}"#).expect("arena8").player_count,
-            8
-        );
-        assert_eq!(
-            spec(r#"{"preset":"aiwolf13"}"#)
-                .expect("aiwolf13")
-                .player_count,
-            13
-        );
-        assert_eq!(spec("{}").expect("default").player_count, 8);
-        let custom =
-            spec(r#"{"roles":{"werewolf":1,"seer":1,"villager":3},"seed":7}"#).expect("custom");
-        assert_eq!((custom.player_count, custom.config.seed), (5, 7));
-        for (body, needle) in [
-            (r#"{"preset":"chess"}"#, "chess"),
-            (r#"{"roles":{"vampire":1}}"#, "vampire"),
-            (r#"{"roles":{"villager":5}}"#, "werewolf"),
-            (r#"{"preset":"arena8","players":["a","b"]}"#, "seat 8"),
-            (
-                r#"{"preset":"aiwolf5","players":["a","a","b","c","d"]}"#,
-                "duplicate",
-            ),
-            (
-                r#"{"preset":"arena8","action_timeout_ms":0}"#,
-                "action_timeout_ms",
-            ),
-            (r#"{"preset":"arena8","colour":"red"}"#, "colour"),
-            (r#"{"preset":"arena8","talk_order":"loud"}"#, "talk_order"),
-            (r#"{"preset":"arena8","rules":"mafia"}"#, "rules"),
-            (
-                r#"{"preset":"arena8","vote_timeout":"coin"}"#,
-                "vote_timeout",
-            ),
-            (r#"{"preset":"arena8","timeouts_ms":{"sleep":5}}"#, "sleep"),
-            (
-                r#"{"preset":"arena8","timeouts_ms":{"vote":0}}"#,
-                "timeouts_ms.vote",
-            ),
-            (
-                r#"{"preset":"aiwolf5","players":["a","b","c","d",{"name":"e","protocol":"x"}]}"#,
-                "protocol",
-            ),
-            (
-                r#"{"preset":"aiwolf5","players":["a","b","c","d",{"name":"e","protocol":"aiwolf"}],"bots":1}"#,
-                "both",
-            ),
-            (r#"{"preset":"arena8","skip_limit":-2}"#, "skip_limit"),
-            (r#"{"preset":"arena8","skip_limit":11}"#, "skip_limit"),
-            (r#"{"preset":"arena8","tie_policy":"coin"}"#, "tie_policy"),
-            (r#"{"preset":"arena8","max_days":0}"#, "max_days"),
-            (
-                r#"{"preset":"arena8","observer_delay_ms":999999999999}"#,
-                "observer_delay_ms",
-            ),
-            (
-                r#"{"preset":"arena8","max_message_chars":100000000}"#,
-                "max_message_chars",
-            ),
-            (r#"{"preset":"arena8","talk_rounds":0}"#, "talk_rounds"),
-            (r#"{"preset":"arena8","bots":9}"#, "bots must be 0..=8"),
-            (r#"{"preset":"arena8","bot_seats":[0]}"#, "bot_seats[]"),
-            (r#"{"preset":"arena8","bot_seats":[2,2]}"#, "twice"),
-            (
-                r#"{"preset":"arena8","bots":1,"bot_seats":[1]}"#,
-                "not both",
-            ),
-            (
-                r#"{"preset":"arena8","bot_delay_ms":999999999999}"#,
-                "bot_delay_ms",
-            ),
-            (
-                r#"{"roles":{"werewolf":200,"villager":3}}"#,
-                "roles.werewolf",
-            ),
-        ] {
-            let err = spec(body).expect_err(body);
-            assert!(err.to_lowercase().contains(needle), "{body}: {err}");
-        }
-    }
-
-    #[test]
-    fn bots_take_the_last_seats_or_the_listed_ones() {
-        let s = spec(r#"{"preset":"arena8","bots":7}"#).expect("bots");
-        assert_eq!(s.bot_seats(), vec![2, 3, 4, 5, 6, 7, 8]);
-        let names = s.names.clone().expect("named");
-        assert_eq!(
-            (names[0].as_str(), names[7].as_str()),
-            ("Player 1", "Bot 8")
-        );
-        let s = spec(r#"{"preset":"aiwolf5","bot_seats":[1,3],"bot_delay_ms":20}"#).expect("seats");
-        assert_eq!(s.bot_seats(), vec![1, 3]);
-        let back = GameSpec::from_json(&s.to_json()).expect("round trip");
-        assert_eq!((back.bots, back.bot_delay), (s.bots, s.bot_delay));
-        let plain = spec(r#"{"preset":"aiwolf5"}"#).expect("no bots");
-        assert!(plain.names.is_none() && plain.bot_seats().is_empty());
-    }
-}
+mod tests;
