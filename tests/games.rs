@@ -41,6 +41,11 @@ struct GameRun {
     /// player_id → role, from game_over.
     roles: HashMap<String, String>,
     winner: String,
+    /// The `rules` every `game_start` must carry: the preset's config with this test's
+    /// overrides, as the engine announces it.
+    rules: Value,
+    /// The preset's config (what the ballots and the seer's results depend on).
+    config: werewolf_engine::GameConfig,
 }
 
 /// Reads a viewer socket until `game_over`.
@@ -70,6 +75,9 @@ async fn play_full_game(hub: &RunningHub, preset: &str, seed: u64) -> GameRun {
         .await
         .expect("create game");
     let gid = game.game_id.clone();
+    let mut expected = werewolf_engine::GameConfig::preset(preset).expect("preset");
+    expected.timeouts_ms = werewolf_engine::Timeouts::all(10_000);
+    expected.talk_rounds = 1;
     let ui = tokio::spawn(watch(
         c.connect_viewer(&format!("ui-{gid}"), "ui", &gid, None)
             .await
@@ -117,6 +125,8 @@ async fn play_full_game(hub: &RunningHub, preset: &str, seed: u64) -> GameRun {
         full_observer: Vec::new(),
         roles: HashMap::new(),
         winner: String::new(),
+        rules: serde_json::to_value(expected.rules()).expect("rules json"),
+        config: expected,
     };
     for task in agents {
         let (id, frames, over) = tokio::time::timeout(Duration::from_secs(60), task)
@@ -151,8 +161,37 @@ fn check_seq(who: &str, frames: &[Value]) {
     }
 }
 
+/// The stream opens with `game_start`, announcing every rule of the game and every seat.
+fn check_game_start(run: &GameRun, who: &str, frames: &[Value]) {
+    // (lobby snapshots carry `seq` 0; viewers also get the lobby's presence frames)
+    let first = frames
+        .iter()
+        .find(|f| {
+            f["seq"].as_u64().is_some_and(|s| s >= 1)
+                && f["message_type"] != "presence"
+                && f["phase"] != "lobby"
+        })
+        .unwrap_or_else(|| panic!("{who} got no game frame"));
+    assert_eq!(
+        first["message_type"], "game_start",
+        "{who}: first frame {first}"
+    );
+    assert_eq!(first["rules"], run.rules, "{who}: the announced rules");
+    assert_eq!(
+        first["players"].as_array().map(Vec::len),
+        Some(run.roles.len()),
+        "{who}: every seat announced"
+    );
+    let starts = frames
+        .iter()
+        .filter(|f| f["message_type"] == "game_start")
+        .count();
+    assert_eq!(starts, 1, "{who}: one game_start");
+}
+
 /// Checks every frame a seated agent received against what its role may know.
 fn check_agent(run: &GameRun, player: &str, frames: &[Value]) {
+    check_game_start(run, player, frames);
     let role = run.roles[player].as_str();
     let wolf = role == "werewolf";
     let mut my_requests = HashSet::new();
@@ -168,10 +207,33 @@ fn check_agent(run: &GameRun, player: &str, frames: &[Value]) {
                 assert!(wolf, "wolf chat leaked: {}", ctx())
             }
             "player_action" => match f["action"].as_str() {
-                Some("attack") => assert!(wolf, "attack vote leaked: {}", ctx()),
-                Some("protect") | Some("witch") => panic!("night action leaked: {}", ctx()),
+                // Every preset hides ballots until the count (`vote_reveal: after_count`).
+                Some("attack") | Some("vote") => {
+                    panic!("a ballot before the count: {}", ctx())
+                }
+                Some("protect") | Some("witch") | Some("bid") => {
+                    panic!("private action leaked: {}", ctx())
+                }
                 _ => {}
             },
+            "vote_result" => {
+                let ballots = f["ballots"].as_array().map_or(0, Vec::len);
+                if run.config.public_votes {
+                    let counted: u64 = f["counts"]
+                        .as_array()
+                        .expect("counts")
+                        .iter()
+                        .map(|c| c["votes"].as_u64().unwrap_or(0))
+                        .sum();
+                    assert!(
+                        ballots as u64 >= counted,
+                        "every counted ballot is published: {}",
+                        ctx()
+                    );
+                } else {
+                    assert_eq!(ballots, 0, "private votes published: {}", ctx());
+                }
+            }
             "action_request" => {
                 my_requests.insert(f["request_id"].as_str().unwrap_or_default().to_owned());
             }
@@ -185,7 +247,15 @@ fn check_agent(run: &GameRun, player: &str, frames: &[Value]) {
                     );
                 }
                 (Some("attack"), _) => assert!(wolf, "pack choice leaked: {}", ctx()),
-                (Some("divine"), _) => assert_eq!(role, "seer", "seer result leaked: {}", ctx()),
+                (Some("divine"), result) => {
+                    assert_eq!(role, "seer", "seer result leaked: {}", ctx());
+                    let by_role = run.config.seer_sees_role;
+                    assert_eq!(result == Some("role"), by_role, "{}", ctx());
+                    if by_role {
+                        let target = f["target"].as_str().unwrap_or_default();
+                        assert_eq!(f["role"], run.roles[target], "true role: {}", ctx());
+                    }
+                }
                 (Some("medium"), _) => {
                     assert_eq!(role, "medium", "medium result leaked: {}", ctx())
                 }
@@ -216,7 +286,8 @@ fn check_agent(run: &GameRun, player: &str, frames: &[Value]) {
 }
 
 /// A ui or an observer without token sees only public events.
-fn check_public(who: &str, frames: &[Value]) {
+fn check_public(run: &GameRun, who: &str, frames: &[Value]) {
+    check_game_start(run, who, frames);
     for f in frames {
         let t = f["message_type"].as_str().unwrap_or_default();
         let ctx = || format!("{who} got {f}");
@@ -226,8 +297,8 @@ fn check_public(who: &str, frames: &[Value]) {
             "player_action" => {
                 let a = f["action"].as_str().unwrap_or_default();
                 assert!(
-                    ["vote", "talk", "shoot"].contains(&a),
-                    "night action leaked: {}",
+                    ["talk", "shoot"].contains(&a),
+                    "a ballot or a night action leaked: {}",
                     ctx()
                 );
             }
@@ -260,8 +331,9 @@ fn check_run(run: &GameRun) {
     for (player, frames) in &run.agents {
         check_agent(run, player, frames);
     }
-    check_public("ui", &run.ui);
-    check_public("public observer", &run.public_observer);
+    check_public(run, "ui", &run.ui);
+    check_public(run, "public observer", &run.public_observer);
+    check_game_start(run, "full observer", &run.full_observer);
     check_seq("full observer", &run.full_observer);
     // the full view really is full: roles before the end, and the pack's night
     let roles_early = run.full_observer.iter().any(|f| {

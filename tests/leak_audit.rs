@@ -130,6 +130,8 @@ struct BotLog {
     /// When this seat received each `phase_update` (phase, day) and `game_over`: seats may
     /// hear of a phase boundary before the public viewers do.
     boundaries: Vec<(String, u64, Instant)>,
+    /// Ballots this seat received with `vote_result`s.
+    ballots_published: usize,
 }
 
 /// Plays one seat: answers requests after a random delay (night ones never in
@@ -209,6 +211,15 @@ async fn bot(mut agent: Agent, seed: u64, mode: Mode) -> BotLog {
                         due.push((Instant::now() + Duration::from_millis(delay_ms), frames));
                     }
                     ServerMessage::Error(e) => log.errors.push((e.request_id, raw)),
+                    // Votes are hidden until the count (both presets audited use
+                    // `vote_reveal: after_count`): no ballot, day or attack, may reach a seat
+                    // as it is cast; the ballots come with `vote_result` / `pack_choice`.
+                    ServerMessage::PlayerAction(a)
+                        if matches!(a.action, ActionKind::Vote | ActionKind::Attack) =>
+                    {
+                        log.problems.push(format!("a ballot reached a seat before the count: {raw}"));
+                    }
+                    ServerMessage::VoteResult(v) => log.ballots_published += v.ballots.len(),
                     ServerMessage::PhaseUpdate(p) => {
                         let phase = json!(p.phase).as_str().unwrap_or("?").to_owned();
                         log.boundaries.push((phase, u64::from(p.day), Instant::now()));
@@ -1105,6 +1116,17 @@ fn premises(run: &Run, mode: Mode) -> Vec<String> {
     }
     if night_requests == 0 {
         out.push("no night request at all".into());
+    }
+    // classic9 (the hub's rules) publishes the ballots with the count; arena8 (Werewolf
+    // Arena's) keeps them private.
+    let published: usize = run.bots.iter().map(|b| b.ballots_published).sum();
+    if run.label.contains("classic9") && published == 0 {
+        out.push("no vote_result carried the ballots".into());
+    }
+    if run.label.contains("arena8") && published > 0 {
+        out.push(format!(
+            "arena8's votes are private, yet {published} ballots were published"
+        ));
     }
     out
 }

@@ -110,6 +110,10 @@ def complete(request: Dict[str, Any], answer: Any) -> Dict[str, Any]:
             frame[key] = None
     if "save" in props and "save" not in frame:
         frame["save"] = False
+    if "over" in props and "over" not in frame:
+        frame["over"] = False
+    if "bid" in props and "bid" not in frame:
+        frame["bid"] = 0
     text = frame.get("text")
     limit = request.get("max_message_chars")
     if isinstance(text, str) and isinstance(limit, int) and len(text) > limit:
@@ -155,4 +159,6 @@ def random_answer(request: Dict[str, Any], rng: Optional[random.Random] = None) 
             answer["target"] = None  # keep the poison: poisoning at random helps nobody
     if "save" in props:
         answer["save"] = rng.choice(choices(schema, "save") or [False])
+    if "bid" in props:
+        answer["bid"] = rng.choice(choices(schema, "bid") or [0])
     return complete(request, answer)

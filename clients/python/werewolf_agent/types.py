@@ -14,9 +14,15 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Literal, Optional, TypedDict, Union
 
-ActionKind = Literal["talk", "vote", "attack", "divine", "protect", "witch", "shoot"]
-ResultKind = Literal["talk", "vote", "attack", "divine", "protect", "witch", "shoot", "medium"]
-ResultValue = Literal["accepted", "timed_out", "werewolf", "human", "pack_choice", "victim"]
+ActionKind = Literal[
+    "talk", "vote", "attack", "divine", "protect", "witch", "shoot", "whisper", "bid"
+]
+ResultKind = Literal[
+    "talk", "vote", "attack", "divine", "protect", "witch", "shoot", "medium", "whisper", "bid"
+]
+ResultValue = Literal[
+    "accepted", "timed_out", "werewolf", "human", "pack_choice", "victim", "tie", "role"
+]
 Role = Literal["werewolf", "villager", "seer", "doctor", "witch", "hunter", "possessed", "medium"]
 Team = Literal["villagers", "werewolves"]
 Phase = Literal["lobby", "night", "day", "discussion", "vote", "ended"]
@@ -164,7 +170,9 @@ class _PlayerActionFrame(Envelope):
 
 
 class PlayerActionFrame(_PlayerActionFrame, total=False):
+    bid: Optional[int]
     game_id: Optional[str]
+    over: Optional[bool]
     save: Optional[bool]
     seq: Optional[int]
     target: Optional[str]
@@ -206,11 +214,19 @@ class _ActionResultFrame(_GameFrame):
     result: ResultValue
 
 
+class Ballot(TypedDict):
+    voter: str
+    target: Optional[str]
+
+
 class ActionResultFrame(_ActionResultFrame, total=False):
+    ballots: List[Ballot]
     can_save: Optional[bool]
     has_poison: Optional[bool]
     request_id: Optional[str]
+    role: Optional[Role]
     target: Optional[str]
+    tied: List[str]
 
 
 class _VoteResultFrame(_GameFrame):
@@ -221,8 +237,18 @@ class _VoteResultFrame(_GameFrame):
 
 
 class VoteResultFrame(_VoteResultFrame, total=False):
+    ballots: List[Ballot]
     executed: Optional[str]
     tied: List[str]
+
+
+class _GameStartFrame(_GameFrame):
+    players: List[Candidate]
+    rules: Dict[str, Any]  # every rule switch: schemas/json/server_frame.schema.json GameRules
+
+
+class GameStartFrame(_GameStartFrame, total=False):
+    preset: Optional[str]
 
 
 class DeathFrame(_GameFrame):
@@ -251,6 +277,7 @@ ServerFrame = Union[
     DisconnectionFrame,
     PongFrame,
     ErrorFrame,
+    GameStartFrame,
     GameStateFrame,
     AgentMessageFrame,
     PlayerActionFrame,
@@ -269,6 +296,7 @@ SERVER_FRAMES: Dict[str, type] = {
     "disconnection": DisconnectionFrame,
     "pong": PongFrame,
     "error": ErrorFrame,
+    "game_start": GameStartFrame,
     "game_state": GameStateFrame,
     "agent_message": AgentMessageFrame,
     "player_action": PlayerActionFrame,
@@ -292,6 +320,17 @@ class _Answer(TypedDict):
 class TalkAnswer(_Answer):
     action: Literal["talk"]
     text: Optional[str]
+    over: bool
+
+
+class WhisperAnswer(_Answer):
+    action: Literal["whisper"]
+    text: Optional[str]
+
+
+class BidAnswer(_Answer):
+    action: Literal["bid"]
+    bid: int
 
 
 class VoteAnswer(_Answer):
@@ -326,7 +365,15 @@ class WitchAnswer(_Answer):
 
 
 Answer = Union[
-    TalkAnswer, VoteAnswer, AttackAnswer, DivineAnswer, ProtectAnswer, ShootAnswer, WitchAnswer
+    TalkAnswer,
+    VoteAnswer,
+    AttackAnswer,
+    DivineAnswer,
+    ProtectAnswer,
+    ShootAnswer,
+    WitchAnswer,
+    WhisperAnswer,
+    BidAnswer,
 ]
 
 # action -> its TypedDict (checked against schemas/json/answers/<action>.schema.json).
@@ -338,6 +385,8 @@ ANSWERS: Dict[str, type] = {
     "protect": ProtectAnswer,
     "shoot": ShootAnswer,
     "witch": WitchAnswer,
+    "whisper": WhisperAnswer,
+    "bid": BidAnswer,
 }
 
 

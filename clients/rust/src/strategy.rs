@@ -16,15 +16,49 @@ pub enum Decision {
         /// Witch: use the save potion.
         save: bool,
     },
-    /// Speak on a talk turn.
+    /// Speak on a talk turn (or whisper on a `whisper` turn).
     Talk(String),
+    /// Talk turn: say the text if any, then be done talking for today (AIWolf's `Over`).
+    Over(Option<String>),
+    /// `bid` request (`talk_order: bidding`): how much to want the next turn, 0–4.
+    Bid(u8),
 }
 
 impl Decision {
     /// The frame that answers `request` with this decision: a `player_action`, or a talk
     /// `agent_message`, carrying the request's `request_id`.
     pub fn reply_to(self, request: &ActionRequestBody) -> Value {
+        let turn = |text: Option<String>| {
+            json!({
+                "message_type": "player_action",
+                "request_id": request.request_id,
+                "action": request.action,
+                "text": text,
+            })
+        };
         match self {
+            Decision::Talk(text) if request.action == ActionKind::Whisper => turn(Some(text)),
+            Decision::Act { .. } | Decision::Over(_) if request.action == ActionKind::Whisper => {
+                turn(None)
+            }
+            Decision::Bid(bid) => json!({
+                "message_type": "player_action",
+                "request_id": request.request_id,
+                "action": "bid",
+                "bid": bid.min(4),
+            }),
+            _ if request.action == ActionKind::Bid => json!({
+                "message_type": "player_action",
+                "request_id": request.request_id,
+                "action": "bid",
+                "bid": 0,
+            }),
+            Decision::Over(text) => {
+                let mut v = turn(text);
+                v["action"] = json!("talk");
+                v["over"] = json!(true);
+                v
+            }
             Decision::Talk(text) => json!({
                 "message_type": "agent_message",
                 "request_id": request.request_id,
@@ -107,6 +141,11 @@ impl Strategy for RandomStrategy {
                     Decision::Talk(format!("Day {day}: I am a simple villager, trust me."))
                 }
             }
+            ActionKind::Bid => Decision::Bid(self.rng.random_range(0..=4)),
+            ActionKind::Whisper => match request.candidates.first() {
+                Some(c) => Decision::Talk(format!("Let's take {} tonight.", c.name)),
+                None => Decision::Talk("Stay quiet today and follow the majority.".into()),
+            },
             ActionKind::Witch => Decision::Act {
                 target: if self.rng.random_bool(0.2) {
                     request

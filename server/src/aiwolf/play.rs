@@ -308,6 +308,8 @@ fn log_facts(
 fn answer(view: &SeatView, asked: &Asked, text: &str) -> Option<werewolf_schemas::PlayerActionIn> {
     let text = text.replace('\n', "");
     let frame = if asked.action == ActionKind::Talk {
+        // `Over` ends the agent's talk for the day whatever its pass allowance.
+        let over = text.trim() == "Over";
         let said = match text.trim() {
             "" | "Skip" | "Over" | "ForceSkip" => None,
             t => Some(match asked.max_chars {
@@ -316,7 +318,7 @@ fn answer(view: &SeatView, asked: &Asked, text: &str) -> Option<werewolf_schemas
             }),
         };
         serde_json::json!({"message_type": "player_action", "request_id": asked.request_id,
-                           "action": "talk", "text": said})
+                           "action": "talk", "text": said, "over": over})
     } else {
         // A name the hub would refuse (not a candidate: a fellow werewolf, a dead player, an
         // unknown name) is a vote that does not count, as on AIWolf's server: abstain.

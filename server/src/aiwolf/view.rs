@@ -240,9 +240,24 @@ impl SeatView {
                     over: false,
                 });
             }
+            ServerMessage::PlayerAction(a)
+                if a.action == ActionKind::Talk && a.over == Some(true) =>
+            {
+                // The agent is done for the day: its pass just before was AIWolf's `Over`.
+                let name = self.seat(&a.player_id).map(agent_name);
+                if let Some(last) = self.talks.last_mut()
+                    && last.skip
+                    && Some(&last.agent) == name.as_ref()
+                {
+                    last.text = "Over".to_owned();
+                    last.skip = false;
+                    last.over = true;
+                }
+            }
             ServerMessage::PlayerAction(a) if a.action == ActionKind::Talk => {
                 // A pass: AIWolf's `Over` when a pass ends the agent's talk (max_skip 0),
-                // else its `Skip`.
+                // else its `Skip` (turned into `Over` by the `over` notice that follows when
+                // the pass ended the agent's day).
                 let Some(seat) = self.seat(&a.player_id) else {
                     return (out, None);
                 };
@@ -277,6 +292,11 @@ impl SeatView {
                 if let Some(executed) = v.executed.as_deref().and_then(|e| self.seat(e)) {
                     self.executed_today = Some(executed);
                 }
+                // The ballots come with the count (votes are hidden until then): the round
+                // that decided is AIWolf's vote_list.
+                if !v.ballots.is_empty() {
+                    self.votes_today = self.ballots(&v.ballots);
+                }
             }
             ServerMessage::Death(d) => {
                 if let Some(s) = self.seat(&d.player_id) {
@@ -288,10 +308,23 @@ impl SeatView {
                     }
                 }
             }
+            ServerMessage::ActionResult(r)
+                if r.result == ResultValue::PackChoice && !r.ballots.is_empty() =>
+            {
+                self.attack_votes = self.ballots(&r.ballots);
+            }
             ServerMessage::ActionResult(r) => {
                 let species = match r.result {
                     ResultValue::Werewolf => Some("WEREWOLF"),
                     ResultValue::Human => Some("HUMAN"),
+                    // `seer_sees_role`: AIWolf's species of the role.
+                    ResultValue::Role => r.role.map(|role| {
+                        if role == werewolf_schemas::Role::Werewolf {
+                            "WEREWOLF"
+                        } else {
+                            "HUMAN"
+                        }
+                    }),
                     _ => None,
                 };
                 if let (Some(result), Some(target)) = (species, r.target.as_deref()) {
@@ -466,6 +499,20 @@ impl SeatView {
         let new = self.whispers[self.whispers_sent.min(self.whispers.len())..].to_vec();
         self.whispers_sent = self.whispers.len();
         new
+    }
+
+    /// Ballots published with a count, as AIWolf's vote list (abstentions are not listed).
+    fn ballots(&self, ballots: &[werewolf_schemas::Ballot]) -> Vec<Vote> {
+        ballots
+            .iter()
+            .filter_map(|b| {
+                Some(Vote {
+                    day: self.day,
+                    agent: self.name_of(&b.voter),
+                    target: self.name_of(b.target.as_deref()?),
+                })
+            })
+            .collect()
     }
 
     /// A new day: yesterday's facts become what `info` shows; today's lists start empty.
