@@ -127,9 +127,15 @@ impl PlayerActionIn {
                         "missing field `text`: a `{name}` answer carries `text` (what you say, or null to pass the turn)"
                     ));
                 }
-                if self.target().is_some() {
-                    return Err(format!("a `{name}` takes `text`, not `target`"));
+                if let Some(t) = self.target() {
+                    return Err(format!("a `{name}` takes `text`, not `target` (got `{t}`)"));
                 }
+            }
+            ActionKind::Bid if self.target.is_some() || self.text.is_some() => {
+                let got = self.target().unwrap_or("null");
+                return Err(format!(
+                    "a `bid` answer carries only `bid` (0-4), not `target` or `text` (got `target` `{got}`)"
+                ));
             }
             ActionKind::Bid => match self.bid {
                 None => {

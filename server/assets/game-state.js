@@ -177,7 +177,9 @@
       case 'player_action': {
         const a = f.action;
         const target = f.target ?? null;
-        if (a === 'talk') {
+        if (a === 'talk' && f.over) {
+          break; // done talking for today: its pass (if any) came just before
+        } else if (a === 'talk') {
           pushTalk(state, { key: `t${f.seq}`, kind: 'skip', day: state.day, speaker: f.player_id, seq: f.seq });
           advanceTurn(state, f.player_id);
         } else if (a === 'vote') {
@@ -214,6 +216,21 @@
       }
       case 'vote_result': {
         const day = typeof f.day === 'number' ? f.day : state.day;
+        // Ballots hidden until the count (vote_reveal: after_count) arrive with it; a view
+        // that saw them as cast (the full view) has them already.
+        const round = state.voteRound;
+        const ballots = Array.isArray(f.ballots) ? f.ballots : [];
+        const seen = state.votes.some((v) => v.kind === 'ballot' && v.day === day && v.round === round);
+        if (ballots.length && !seen) {
+          if (state.ballotsClosed) {
+            for (const p of state.players.values()) p.vote = undefined;
+          }
+          state.votes.push({ key: `vh-${day}-${round}`, kind: 'head', day, round });
+          ballots.forEach((b, i) => {
+            player(state, b.voter).vote = b.target ?? null;
+            state.votes.push({ key: `vb${f.seq}-${i}`, kind: 'ballot', day, round, voter: b.voter, target: b.target ?? null, seq: f.seq });
+          });
+        }
         state.votes.push({ key: `vr${f.seq}`, kind: 'tally', day, round: state.voteRound, revote: !!f.revote, counts: Array.isArray(f.counts) ? f.counts : [], decision: f.decision, executed: f.executed || null, tied: Array.isArray(f.tied) ? f.tied : [], seq: f.seq });
         state.voteRound += 1;
         state.ballotsClosed = true;
