@@ -169,8 +169,9 @@ pub enum EventKind {
         /// The talk round (1-based).
         round: u8,
     },
-    /// A player is done talking for today: it said `Over`, or used its
-    /// [`crate::GameConfig::talks_per_agent`]. Audience: everyone.
+    /// A player is done talking for today: it said `Over`, used its
+    /// [`crate::GameConfig::talks_per_agent`], or passed beyond its
+    /// [`crate::GameConfig::skip_limit`]. Audience: everyone.
     TalkOver {
         /// The player.
         seat: Seat,
