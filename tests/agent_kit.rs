@@ -201,7 +201,9 @@ async fn every_request_schema_is_strict_and_agrees_with_the_hub() {
         let (status, game) = post(
             &hub,
             "/games",
-            json!({"preset": preset, "seed": seed, "players": names, "action_timeout_ms": 20000}),
+            // classic9 with whisper turns; arena8 (Werewolf Arena's rules) asks for bids.
+            json!({"preset": preset, "seed": seed, "players": names, "action_timeout_ms": 20000,
+                   "whisper_rounds": u64::from(preset == "classic9")}),
         )
         .await;
         assert_eq!(status, 201, "{game}");
@@ -238,12 +240,10 @@ async fn every_request_schema_is_strict_and_agrees_with_the_hub() {
             kinds.extend(log.kinds);
         }
     }
-    let all: BTreeSet<String> = [
-        "talk", "vote", "attack", "divine", "protect", "witch", "shoot",
-    ]
-    .into_iter()
-    .map(String::from)
-    .collect();
+    let all: BTreeSet<String> = werewolf_schemas::ActionKind::ALL
+        .iter()
+        .map(|k| k.name().to_owned())
+        .collect();
     assert_eq!(
         kinds, all,
         "these games must exercise every kind of request"

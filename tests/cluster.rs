@@ -311,6 +311,11 @@ fn canonical(frames: &[Value], gid: &str) -> Vec<Vec<String>> {
             for key in ["timestamp", "deadline", "seq", "game_id"] {
                 m.remove(key);
             }
+            // Ballots are published in the order cast, which is arrival order: the set is
+            // the game's, the order is the connections'.
+            if let Some(ballots) = m.get_mut("ballots").and_then(Value::as_array_mut) {
+                ballots.sort_by_key(Value::to_string);
+            }
             // Who was connected at that moment is a connection fact too.
             if let Some(players) = m.get_mut("players").and_then(Value::as_array_mut) {
                 for p in players.iter_mut().filter_map(Value::as_object_mut) {

@@ -589,7 +589,7 @@ fn game_over_of(lines: &[String], gid: &str) -> Value {
 }
 
 fn game_body(seed: u64) -> Value {
-    json!({"preset": "arena8", "seed": seed,
+    json!({"preset": "arena8", "rules": "hub", "seed": seed,
            "players": ["Ann", "Bob", "Cat", "Dan", "Eve", "Fay", "Gus", "Hal"],
            "talk_rounds": 1, "action_timeout_ms": NEVER_MS})
 }

@@ -427,11 +427,14 @@ async fn play(preset: &'static str, seed: u64, mode: Mode, redis: Option<String>
         Mode::TimingOut => SHORT_TIMEOUT_MS,
     };
     let names: Vec<String> = (1..=n).map(|i| format!("bot{i}")).collect();
-    let game = c
-        .create_game(&json!({"preset": preset, "seed": seed, "players": names,
-            "action_timeout_ms": timeout_ms, "talk_rounds": 1, "auto_start": false}))
-        .await
-        .expect("create game");
+    let mut body = json!({"preset": preset, "seed": seed, "players": names,
+        "action_timeout_ms": timeout_ms, "talk_rounds": 1, "auto_start": false});
+    if preset == "arena8" {
+        // Werewolf Arena's rules: bidding for the floor; 3 turns a day keep the game within
+        // its budget (strict-majority exiles make the games long).
+        body["talks_per_day"] = json!(3);
+    }
+    let game = c.create_game(&body).await.expect("create game");
     let gid = game.game_id.clone();
     let label = format!("{preset} seed {seed}, {}", mode.describe());
 

@@ -131,10 +131,10 @@ impl PlayerActionIn {
                     return Err(format!("a `{name}` takes `text`, not `target` (got `{t}`)"));
                 }
             }
-            ActionKind::Bid if self.target.is_some() || self.text.is_some() => {
+            ActionKind::Bid if self.target().is_some() || self.text.clone().flatten().is_some() => {
                 let got = self.target().unwrap_or("null");
                 return Err(format!(
-                    "a `bid` answer carries only `bid` (0-4), not `target` or `text` (got `target` `{got}`)"
+                    "a `bid` answer carries `bid` (0-4), not a `target` or a `text` (got `target` `{got}`)"
                 ));
             }
             ActionKind::Bid => match self.bid {
