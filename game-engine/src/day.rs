@@ -90,7 +90,11 @@ impl Game {
         }
         match self.config.talk_order {
             TalkOrder::Bidding => {
-                self.stage = Stage::Floor { last: None, book };
+                self.stage = Stage::Floor {
+                    last: None,
+                    bids: Vec::new(),
+                    book,
+                };
                 self.open_floor(out);
                 return;
             }
@@ -126,7 +130,7 @@ impl Game {
     /// Bidding for the next turn: every living player but the last speaker and those done
     /// for the day gets a `bid` request; with no bidder left the discussion ends.
     fn open_floor(&mut self, out: &mut Outputs) {
-        let Stage::Floor { last, book } = &self.stage else {
+        let Stage::Floor { last, book, .. } = &self.stage else {
             return;
         };
         let bidders: Vec<Seat> = self
@@ -143,15 +147,20 @@ impl Game {
     }
 
     pub(crate) fn on_bid(&mut self, seat: Seat, bid: u8, out: &mut Outputs) {
-        if !matches!(self.stage, Stage::Floor { .. }) {
+        let Stage::Floor { bids, .. } = &mut self.stage else {
             return;
-        }
-        self.bids.push((seat, bid));
+        };
+        bids.push((seat, bid));
+        let all_in = !self.pending.iter().any(|r| r.kind == ActionKind::Bid);
+        let bids = if all_in {
+            std::mem::take(bids)
+        } else {
+            Vec::new()
+        };
         self.emit(out, Audience::Spectators, EventKind::BidCast { seat, bid });
-        if self.has_pending(ActionKind::Bid) {
+        if !all_in {
             return;
         }
-        let bids = std::mem::take(&mut self.bids);
         let top = bids.iter().map(|&(_, b)| b).max().unwrap_or(0);
         let mut best: Vec<Seat> = bids
             .iter()

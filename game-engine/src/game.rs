@@ -51,10 +51,12 @@ pub(crate) enum Stage {
         next: usize,
         book: crate::day::TalkBook,
     },
-    /// A [`crate::TalkOrder::Bidding`] discussion: bids are open (pending `bid` requests, in
-    /// [`Game::bids`] so far) or the winner's `talk` is pending; `last` spoke last.
+    /// A [`crate::TalkOrder::Bidding`] discussion: bids are open (pending `bid` requests,
+    /// `bids` the ones cast so far, emptied when the floor is given) or the winner's `talk` is
+    /// pending; `last` spoke last.
     Floor {
         last: Option<Seat>,
+        bids: Vec<(Seat, u8)>,
         book: crate::day::TalkBook,
     },
     /// Awaiting votes; `ballots` holds the ones cast so far; `queue` the voters not asked yet
@@ -91,8 +93,6 @@ pub struct Game {
     pub(crate) night: NightState,
     pub(crate) last_executed: Option<Seat>,
     pub(crate) winner: Option<Winner>,
-    /// Bids for the next turn of a bidding discussion, in the order cast.
-    pub(crate) bids: Vec<(Seat, u8)>,
 }
 
 impl Game {
@@ -134,7 +134,6 @@ impl Game {
             night: NightState::default(),
             last_executed: None,
             winner: None,
-            bids: Vec::new(),
         };
         let mut out = Vec::with_capacity(4 + 2 * player_count);
         game.emit(
