@@ -47,8 +47,8 @@ pub use inbound::{
 pub use outbound::{
     ActionRequestBody, ActionResultBody, AgentMessageOut, Candidate, ConnectionData, DeathBody,
     DisconnectionData, ErrorBody, GameOverBody, GameStateBody, PhaseUpdateBody, PlayerActionOut,
-    PongBody, PresenceBody, ResultKind, ResultValue, ServerFrame, ServerMessage, VoteDecision,
-    VoteResultBody, VoteTally,
+    PongBody, PresenceBody, ReasoningBody, ResultKind, ResultValue, ServerFrame, ServerMessage,
+    VoteDecision, VoteResultBody, VoteTally,
 };
 pub use replay::{ExportedGame, ExportedPlayer, ReplayLine};
 

@@ -34,6 +34,10 @@ pub struct CreateGame {
     /// Maximum chars per talk or whisper, 1 to what fits in `WS_MAX_MESSAGE_BYTES`
     /// ([`crate::Config::max_message_chars`]; default 500).
     pub max_message_chars: Option<u64>,
+    /// Longest private `reasoning` an answer may carry, in chars, 1 to what fits in
+    /// `WS_MAX_MESSAGE_BYTES` (default [`DEFAULT_MAX_REASONING_CHARS`], or that ceiling when
+    /// lower). Longer is refused, or cut to it with `truncate_talk`.
+    pub max_reasoning_chars: Option<u64>,
     /// Delay of the full (observer-token) view, in ms, 0 to [`MAX_TIMEOUT_MS`] (default 0).
     pub observer_delay_ms: Option<u64>,
     /// Whether day votes are shown as they are cast (default true).
@@ -70,8 +74,8 @@ pub struct CreateGame {
     /// Whether a tied attack vote is voted again once among the tied (default false: the
     /// seeded RNG picks one at once).
     pub attack_revote: Option<bool>,
-    /// Whether a talk or whisper longer than `max_message_chars` is cut to it (default false:
-    /// refused with an `error`).
+    /// Whether a talk or whisper longer than `max_message_chars` (and a `reasoning` longer
+    /// than `max_reasoning_chars`) is cut to it (default false: refused with an `error`).
     pub truncate_talk: Option<bool>,
     /// Whether an execution needs a strict majority of the living players (Werewolf Arena's
     /// rule; default false: the plurality is executed).
@@ -155,6 +159,8 @@ pub struct GameSpec {
     /// `aiwolf[seat]`: whether an AIWolf agent plays the seat through `GET /ws` (length
     /// `player_count`; never a bot seat).
     pub aiwolf: Vec<bool>,
+    /// Longest private `reasoning` an answer may carry, in chars.
+    pub max_reasoning_chars: usize,
 }
 
 impl GameSpec {
@@ -170,6 +176,7 @@ impl GameSpec {
             "bot_seats": self.bot_seats(),
             "bot_delay_ms": self.bot_delay.as_millis() as u64,
             "aiwolf_seats": self.aiwolf_seats(),
+            "max_reasoning_chars": self.max_reasoning_chars,
         })
     }
 
@@ -214,6 +221,9 @@ impl GameSpec {
             bot_delay_ms: u64,
             #[serde(default)]
             aiwolf_seats: Vec<usize>,
+            /// Games stored before the setting existed had the default.
+            #[serde(default = "default_max_reasoning_chars")]
+            max_reasoning_chars: usize,
         }
         let s: Stored = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
         let flags = |numbers: &[usize]| {
@@ -236,6 +246,7 @@ impl GameSpec {
             bots,
             bot_delay: Duration::from_millis(s.bot_delay_ms),
             aiwolf,
+            max_reasoning_chars: s.max_reasoning_chars,
         })
     }
 
@@ -248,6 +259,13 @@ impl GameSpec {
         }
         config
     }
+}
+
+/// `max_reasoning_chars` when `POST /games` does not set it.
+pub const DEFAULT_MAX_REASONING_CHARS: usize = 4000;
+
+fn default_max_reasoning_chars() -> usize {
+    DEFAULT_MAX_REASONING_CHARS
 }
 
 /// Longest seat name, in chars.
@@ -320,6 +338,10 @@ impl CreateGame {
             let hi = max_message_chars as u64;
             config.max_talk_chars = in_range("max_message_chars", c, 1, hi)? as usize;
         }
+        let max_reasoning_chars = match self.max_reasoning_chars {
+            Some(c) => in_range("max_reasoning_chars", c, 1, max_message_chars as u64)? as usize,
+            None => DEFAULT_MAX_REASONING_CHARS.min(max_message_chars),
+        };
         let observer_delay_ms = match self.observer_delay_ms {
             Some(ms) => in_range("observer_delay_ms", ms, 0, MAX_TIMEOUT_MS)?,
             None => 0,
@@ -461,6 +483,7 @@ impl CreateGame {
             bots,
             bot_delay: Duration::from_millis(bot_delay_ms),
             aiwolf,
+            max_reasoning_chars,
         })
     }
 }
@@ -644,6 +667,14 @@ mod tests {
                 "max_message_chars",
             ),
             (r#"{"preset":"arena8","talk_rounds":0}"#, "talk_rounds"),
+            (
+                r#"{"preset":"arena8","max_reasoning_chars":0}"#,
+                "max_reasoning_chars",
+            ),
+            (
+                r#"{"preset":"arena8","max_reasoning_chars":100000000}"#,
+                "max_reasoning_chars",
+            ),
             (r#"{"preset":"arena8","bots":9}"#, "bots must be 0..=8"),
             (r#"{"preset":"arena8","bot_seats":[0]}"#, "bot_seats[]"),
             (r#"{"preset":"arena8","bot_seats":[2,2]}"#, "twice"),
@@ -663,6 +694,28 @@ mod tests {
             let err = spec(body).expect_err(body);
             assert!(err.to_lowercase().contains(needle), "{body}: {err}");
         }
+    }
+
+    #[test]
+    fn max_reasoning_chars_defaults_is_stored_and_fits_the_frame_limit() {
+        let plain = spec(r#"{"preset":"arena8"}"#).expect("default");
+        assert_eq!(plain.max_reasoning_chars, DEFAULT_MAX_REASONING_CHARS);
+        let set = spec(r#"{"preset":"arena8","max_reasoning_chars":12}"#).expect("set");
+        let back = GameSpec::from_json(&set.to_json()).expect("stored");
+        assert_eq!(back.max_reasoning_chars, 12);
+        // A game stored before the setting existed reads back with the default.
+        let mut old = plain.to_json();
+        old.as_object_mut()
+            .expect("object")
+            .remove("max_reasoning_chars");
+        let old = GameSpec::from_json(&old).expect("old record");
+        assert_eq!(old.max_reasoning_chars, DEFAULT_MAX_REASONING_CHARS);
+        // A hub with a small frame limit lowers the default to what fits.
+        let small = serde_json::from_str::<CreateGame>(r#"{"preset":"arena8"}"#)
+            .expect("body")
+            .into_spec(1000)
+            .expect("small hub");
+        assert_eq!(small.max_reasoning_chars, 1000);
     }
 
     #[test]
