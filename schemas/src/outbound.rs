@@ -430,8 +430,9 @@ pub struct ReasoningBody {
     /// The reasoning, as accepted (cut to `max_reasoning_chars` when the game truncates).
     pub text: String,
     /// The `seq` of the full view (`GET /games/{id}/events?view=full`) this follows: the
-    /// first frame of the full view its answer produced (the action itself), or the last
-    /// frame before the answer when it produced none there. Show it right after that frame.
+    /// first full-view frame its answer produced (the answer's accepted `action_result`,
+    /// just before the action itself; for a whisper, the whisper), or the last frame before
+    /// the answer when it produced none. Show it right after that frame.
     pub after_seq: u64,
 }
 
