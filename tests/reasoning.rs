@@ -145,9 +145,6 @@ async fn play_seat(mut ws: Ws, mut log: SeatLog, mut plan: Plan) -> SeatLog {
             "action_request" => {
                 let rid = v["request_id"].as_str().expect("request_id").to_owned();
                 let action = v["action"].as_str().expect("action").to_owned();
-                if log.sent.contains_key(&rid) {
-                    continue; // re-sent after a restart and already answered: send it again
-                }
                 if action == "vote"
                     && let Some((addr, gid, tokens, done)) = plan.check_closed.take()
                     && !done.swap(true, Ordering::SeqCst)
@@ -155,23 +152,21 @@ async fn play_seat(mut ws: Ws, mut log: SeatLog, mut plan: Plan) -> SeatLog {
                     let tokens: Vec<&str> = tokens.iter().map(String::as_str).collect();
                     assert_reasoning_closed(&addr, &gid, &tokens).await;
                 }
+                // (A request re-issued after a restart is answered again, identically.)
                 let reasoning = format!("{MARK} {me} request {rid} ({action}): ünïcödé ✓");
-                let first = v["candidates"][0]["player_id"].clone();
                 if plan.send_refused && action != "talk" {
                     plan.send_refused = false;
                     let bad = format!("{MARK} REFUSED {me} {rid}");
                     log.refused.push(bad.clone());
-                    send_json(
-                        &mut ws,
-                        json!({"message_type": "player_action", "request_id": rid,
-                        "action": action, "target": "nobody-at-all", "reasoning": bad}),
-                    )
-                    .await;
+                    let mut wrong = answer(&v, &me, &bad);
+                    wrong["target"] = json!("nobody-at-all");
+                    send_json(&mut ws, wrong).await;
                 }
-                if action == "attack" {
-                    let said = format!("whisper of {me} at {rid}");
+                let said = format!("whisper of {me} at {rid}");
+                let key = format!("whisper:{said}");
+                if action == "attack" && !log.sent.contains_key(&key) {
                     let why = format!("{MARK} {me} whisper {rid}");
-                    log.sent.insert(format!("whisper:{said}"), why.clone());
+                    log.sent.insert(key, why.clone());
                     send_json(
                         &mut ws,
                         json!({"message_type": "agent_message", "channel": "wolves",
@@ -179,23 +174,8 @@ async fn play_seat(mut ws: Ws, mut log: SeatLog, mut plan: Plan) -> SeatLog {
                     )
                     .await;
                 }
-                let seat_no: usize = me
-                    .rsplit('p')
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .unwrap_or(0);
-                let answer = match action.as_str() {
-                    "talk" if seat_no % 2 == 0 => json!({"message_type": "agent_message",
-                        "request_id": rid, "message_text": format!("{me} talks"), "reasoning": reasoning}),
-                    "talk" => json!({"message_type": "player_action", "request_id": rid,
-                        "action": "talk", "text": format!("{me} talks"), "reasoning": reasoning}),
-                    "witch" => json!({"message_type": "player_action", "request_id": rid,
-                        "action": "witch", "target": null, "save": false, "reasoning": reasoning}),
-                    _ => json!({"message_type": "player_action", "request_id": rid,
-                        "action": action, "target": first, "reasoning": reasoning}),
-                };
+                send_json(&mut ws, answer(&v, &me, &reasoning)).await;
                 log.sent.insert(rid, reasoning);
-                send_json(&mut ws, answer).await;
             }
             "action_result" if v["result"] == "accepted" => {
                 if let Some(rid) = v["request_id"].as_str()
@@ -219,6 +199,28 @@ async fn play_seat(mut ws: Ws, mut log: SeatLog, mut plan: Plan) -> SeatLog {
         }
     }
     log
+}
+
+/// A legal answer to `request` with `reasoning`: talks (as `agent_message` from even seats,
+/// as `player_action` from odd ones), the first candidate otherwise, no potion for the witch.
+fn answer(request: &Value, me: &str, reasoning: &str) -> Value {
+    let rid = &request["request_id"];
+    let seat_no: usize = me
+        .rsplit('p')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    match request["action"].as_str().expect("action") {
+        "talk" if seat_no % 2 == 0 => json!({"message_type": "agent_message",
+            "request_id": rid, "message_text": format!("{me} talks"), "reasoning": reasoning}),
+        "talk" => json!({"message_type": "player_action", "request_id": rid,
+            "action": "talk", "text": format!("{me} talks"), "reasoning": reasoning}),
+        "witch" => json!({"message_type": "player_action", "request_id": rid,
+            "action": "witch", "target": null, "save": false, "reasoning": reasoning}),
+        action => json!({"message_type": "player_action", "request_id": rid,
+            "action": action, "target": request["candidates"][0]["player_id"],
+            "reasoning": reasoning}),
+    }
 }
 
 fn seat_url(addr: &str, created: &Value, seat: usize) -> String {
@@ -462,4 +464,189 @@ async fn reasoning_is_never_delivered_live_and_is_replayed_exactly_once_the_game
         &lines,
         "export = view"
     );
+}
+
+/// Plays seat 1 of a game of bots whose `max_reasoning_chars` is 40: its first answer carries
+/// 41 chars of reasoning; then the same answer with 40. Returns the game's reasoning lines,
+/// the first request's id and what the two answers got back.
+async fn over_long_first_answer(addr: &str, truncate: bool) -> (Vec<Value>, String, Vec<Value>) {
+    let created = create_game(
+        addr,
+        json!({"preset": "arena8", "seed": 3, "bots": 7, "max_reasoning_chars": 40,
+               "truncate_talk": truncate, "action_timeout_ms": TIMEOUT_MS}),
+    )
+    .await;
+    let gid = created["game_id"].as_str().expect("gid").to_owned();
+    let me = created["players"][0]["player_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let mut ws = open(&seat_url(addr, &created, 0)).await;
+    let (mut first, mut replies) = (None::<String>, Vec::new());
+    while let Some(text) = next_text(&mut ws).await {
+        let v: Value = serde_json::from_str(&text).expect("json");
+        match v["message_type"].as_str().unwrap_or_default() {
+            "action_request" if first.is_none() => {
+                let rid = v["request_id"].as_str().expect("rid").to_owned();
+                send_json(&mut ws, answer(&v, &me, &"é".repeat(41))).await;
+                // Refused (or cut): either way exactly one reply concerns this answer.
+                let reply = loop {
+                    let r: Value =
+                        serde_json::from_str(&next_text(&mut ws).await.expect("a reply"))
+                            .expect("json");
+                    if r["message_type"] == "error" || r["request_id"] == rid.as_str() {
+                        break r;
+                    }
+                };
+                replies.push(reply);
+                if !truncate {
+                    send_json(&mut ws, answer(&v, &me, &"é".repeat(40))).await;
+                    let reply = loop {
+                        let r: Value =
+                            serde_json::from_str(&next_text(&mut ws).await.expect("a reply"))
+                                .expect("json");
+                        if r["message_type"] == "error" || r["request_id"] == rid.as_str() {
+                            break r;
+                        }
+                    };
+                    replies.push(reply);
+                }
+                first = Some(rid);
+            }
+            "action_request" => send_json(&mut ws, answer(&v, &me, "fine")).await,
+            "error" => panic!("only the first answer may be refused: {v}"),
+            "game_over" => break,
+            _ => {}
+        }
+    }
+    (
+        reasoning_lines(addr, &gid).await,
+        first.expect("a request came"),
+        replies,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_long_reasoning_is_refused_and_the_request_stays_pending_or_is_cut() {
+    let hub = HubProc::start("memory", None);
+    // Refused: nothing changes, the request stays pending, the right length is accepted.
+    let (lines, rid, replies) = over_long_first_answer(&hub.addr, false).await;
+    assert_eq!(replies[0]["message_type"], "error", "{replies:?}");
+    assert_eq!(replies[0]["code"], "invalid_action", "{replies:?}");
+    assert_eq!(replies[0]["request_id"], rid.as_str(), "{replies:?}");
+    let why = replies[0]["message"].as_str().expect("message");
+    assert!(why.contains("max_reasoning_chars (40 characters)"), "{why}");
+    assert_eq!(
+        (&replies[1]["message_type"], &replies[1]["result"]),
+        (&json!("action_result"), &json!("accepted")),
+        "the request was still pending: {replies:?}"
+    );
+    assert_eq!(lines[0]["request_id"], rid.as_str());
+    assert_eq!(lines[0]["text"], "é".repeat(40));
+    assert!(
+        !lines.iter().any(|l| l["text"] == "é".repeat(41)),
+        "{lines:?}"
+    );
+    assert!(lines[1..].iter().all(|l| l["text"] == "fine"), "{lines:?}");
+    // With `truncate_talk`: accepted, cut to the limit.
+    let (lines, rid, replies) = over_long_first_answer(&hub.addr, true).await;
+    assert_eq!(replies[0]["result"], "accepted", "{replies:?}");
+    assert_eq!(lines[0]["request_id"], rid.as_str());
+    assert_eq!(
+        lines[0]["text"],
+        "é".repeat(40),
+        "cut to max_reasoning_chars"
+    );
+    // Bad settings are a 400 naming the field.
+    let (status, _, body) = http_raw(
+        &hub.addr,
+        "POST",
+        "/games",
+        Some(json!({"preset": "arena8", "max_reasoning_chars": 0})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("max_reasoning_chars"), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reasoning_survives_a_kill_9_of_the_hub() {
+    let dir = TempDir::new("reasoning-kill");
+    let mut hub = HubProc::start("sqlite", Some(dir.path()));
+    let names: Vec<String> = (1..=9).map(|i| format!("Seat {i}")).collect();
+    let created = create_game(
+        &hub.addr,
+        json!({"preset": "classic9", "seed": 4, "players": names, "talk_rounds": 1,
+               "action_timeout_ms": TIMEOUT_MS}),
+    )
+    .await;
+    let gid = created["game_id"].as_str().expect("gid").to_owned();
+    let confirmed = Arc::new(AtomicUsize::new(0));
+    let plan = Plan {
+        confirmed: Some(confirmed.clone()),
+        ..Plan::default()
+    };
+    let mut logs: Vec<SeatLog> = (0..9)
+        .map(|seat| SeatLog {
+            player_id: created["players"][seat]["player_id"]
+                .as_str()
+                .expect("id")
+                .to_owned(),
+            ..SeatLog::default()
+        })
+        .collect();
+    let mut before_kill = BTreeSet::new();
+    for round in 0..2 {
+        let mut tasks = Vec::new();
+        for (seat, log) in logs.drain(..).enumerate() {
+            let ws = open(&seat_url(&hub.addr, &created, seat)).await;
+            tasks.push(tokio::spawn(play_seat(ws, log, plan.clone())));
+        }
+        if round == 0 {
+            // Day 1's talks and some votes are acknowledged, then SIGKILL mid-game.
+            while confirmed.load(Ordering::SeqCst) < 12 {
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            }
+            hub.kill9();
+        }
+        for t in tasks {
+            logs.push(t.await.expect("seat task"));
+        }
+        if round == 0 {
+            assert!(logs.iter().all(|l| !l.over), "killed before the end");
+            for log in &logs {
+                before_kill.extend(log.confirmed().into_values());
+            }
+            hub = HubProc::start("sqlite", Some(dir.path()));
+        }
+    }
+    assert!(
+        logs.iter().all(|l| l.over),
+        "the recovered game ran to its end"
+    );
+    let lines = reasoning_lines(&hub.addr, &gid).await;
+    let stored: BTreeSet<String> = lines
+        .iter()
+        .map(|l| l["text"].as_str().expect("text").to_owned())
+        .collect();
+    let sent: BTreeSet<String> = logs.iter().flat_map(|l| l.sent.values().cloned()).collect();
+    assert!(before_kill.len() >= 12, "{before_kill:?}");
+    let lost: Vec<&String> = before_kill.difference(&stored).collect();
+    assert!(
+        lost.is_empty(),
+        "acknowledged reasoning lost by the kill: {lost:?}"
+    );
+    assert!(stored.is_subset(&sent), "only what was sent is stored");
+    assert!(
+        stored.len() > before_kill.len(),
+        "reasoning after the restart is stored too"
+    );
+    for (i, l) in lines.iter().enumerate() {
+        assert_eq!(
+            l["seq"],
+            i as u64 + 1,
+            "the stream's seq continues after recovery: {l}"
+        );
+    }
 }
