@@ -211,7 +211,7 @@ fn answer(request: &Value, me: &str, reasoning: &str) -> Value {
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
     match request["action"].as_str().expect("action") {
-        "talk" if seat_no % 2 == 0 => json!({"message_type": "agent_message",
+        "talk" if seat_no.is_multiple_of(2) => json!({"message_type": "agent_message",
             "request_id": rid, "message_text": format!("{me} talks"), "reasoning": reasoning}),
         "talk" => json!({"message_type": "player_action", "request_id": rid,
             "action": "talk", "text": format!("{me} talks"), "reasoning": reasoning}),
