@@ -145,7 +145,7 @@ async fn a_night_action_moves_nothing_until_the_game_ends() {
         &hub.addr().to_string(),
         "POST",
         "/games",
-        Some(json!({"preset": "arena8", "seed": 9, "players": names, "action_timeout_ms": 30000})),
+        Some(json!({"preset": "arena8", "rules": "hub", "seed": 9, "players": names, "action_timeout_ms": 30000})),
         None,
     )
     .await;

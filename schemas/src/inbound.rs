@@ -58,6 +58,12 @@ pub struct AgentMessageIn {
     /// Free-form phase label, relayed as is outside a game (seed 004 compatibility).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phase: Option<String>,
+    /// Private reasoning behind a talk or whisper inside a game: never shown to anyone while
+    /// the game runs, stored with it, and readable once it is over (`GET
+    /// /games/{id}/events?view=reasoning`, the replay, the export). At most the game's
+    /// `max_reasoning_chars`. Refused outside a game (there is nothing to keep it with).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<String>,
 }
 
 /// `player_action` as sent by an agent answering an `action_request`.
@@ -100,6 +106,14 @@ pub struct PlayerActionIn {
     /// Required for `bid`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bid: Option<u8>,
+    /// Private reasoning behind this answer (any kind): never shown to anyone while the game
+    /// runs, stored with the game, and readable once it is over (`GET
+    /// /games/{id}/events?view=reasoning`, the replay, the export). At most the game's
+    /// `max_reasoning_chars` (the request's `max_reasoning_chars`); longer is refused with an
+    /// `error` (cut to it when the game's `truncate_talk` is set). Kept only if the answer is
+    /// accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<String>,
 }
 
 /// A key that is present (even as `null`) is `Some`; an absent one stays the default `None`.
@@ -211,6 +225,7 @@ pub const SERVER_ONLY_TYPES: &[&str] = &[
     "vote_result",
     "death",
     "presence",
+    "reasoning",
 ];
 
 /// Tags a client may send.
@@ -452,6 +467,7 @@ mod tests {
             channel: None,
             agent_name: None,
             phase: None,
+            reasoning: None,
         });
         assert!(talk.allowed_for(ClientType::Agent));
         assert!(!talk.allowed_for(ClientType::Ui));

@@ -49,8 +49,8 @@ pub use inbound::{
 pub use outbound::{
     ActionRequestBody, ActionResultBody, AgentMessageOut, Ballot, Candidate, ConnectionData,
     DeathBody, DisconnectionData, ErrorBody, GameOverBody, GameStartBody, GameStateBody,
-    PhaseUpdateBody, PlayerActionOut, PongBody, PresenceBody, ResultKind, ResultValue, ServerFrame,
-    ServerMessage, VoteDecision, VoteResultBody, VoteTally,
+    PhaseUpdateBody, PlayerActionOut, PongBody, PresenceBody, ReasoningBody, ResultKind,
+    ResultValue, ServerFrame, ServerMessage, VoteDecision, VoteResultBody, VoteTally,
 };
 pub use replay::{ExportedGame, ExportedPlayer, ReplayLine};
 pub use rules::{

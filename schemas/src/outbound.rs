@@ -64,6 +64,9 @@ pub enum ServerMessage {
     Presence(PresenceBody),
     /// The game is over; every role is revealed.
     GameOver(GameOverBody),
+    /// A player's private reasoning behind an accepted answer. Never sent live: stored with
+    /// the game and read once it is over (`GET /games/{id}/events?view=reasoning`).
+    Reasoning(ReasoningBody),
 }
 
 /// `connection.data`.
@@ -258,6 +261,10 @@ pub struct ActionRequestBody {
     /// Talk only: the longest text accepted, in characters (the game's `max_message_chars`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_message_chars: Option<usize>,
+    /// The longest `reasoning` the answer may carry, in characters (the game's
+    /// `max_reasoning_chars`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_reasoning_chars: Option<usize>,
     /// The JSON Schema of exactly the `player_action` that answers this request, valid for
     /// OpenAI / Anthropic strict structured output (see [`crate::answer`]): hand it to the
     /// model and send what it produces.
@@ -453,6 +460,39 @@ pub struct GameOverBody {
     pub reason: Option<String>,
 }
 
+/// `reasoning` fields: what a player privately reasoned when it answered. Frames of the
+/// game's `reasoning` stream, readable only once the game is over.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ReasoningBody {
+    /// The game.
+    pub game_id: String,
+    /// Position in the game's reasoning stream.
+    pub seq: u64,
+    /// Who reasoned.
+    pub player_id: String,
+    /// The request the answer answered, as the player's seat numbered it (absent for a wolf
+    /// whisper, which answers none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// The kind of request answered (absent for a wolf whisper).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<ActionKind>,
+    /// Whether it came with a wolf whisper (channel `wolves`) rather than an answer.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub whisper: bool,
+    /// The day of the answer.
+    pub day: u32,
+    /// The phase of the answer.
+    pub phase: Phase,
+    /// The reasoning, as accepted (cut to `max_reasoning_chars` when the game truncates).
+    pub text: String,
+    /// The `seq` of the full view (`GET /games/{id}/events?view=full`) this follows: the
+    /// first full-view frame its answer produced (the answer's accepted `action_result`,
+    /// just before the action itself; for a whisper, the whisper), or the last frame before
+    /// the answer when it produced none. Show it right after that frame.
+    pub after_seq: u64,
+}
+
 impl ServerMessage {
     /// The wire tag of this message.
     pub fn message_type(&self) -> &'static str {
@@ -472,6 +512,7 @@ impl ServerMessage {
             ServerMessage::Death(_) => "death",
             ServerMessage::Presence(_) => "presence",
             ServerMessage::GameOver(_) => "game_over",
+            ServerMessage::Reasoning(_) => "reasoning",
         }
     }
 }

@@ -35,6 +35,10 @@ pub struct ExportedGame {
     pub days: u32,
     /// Every frame of the full view, in order, as sent live.
     pub events: Vec<serde_json::Value>,
+    /// Every `reasoning` frame (the players' private reasoning behind their accepted
+    /// answers), in order; each names the `events` frame it follows by `after_seq`.
+    #[serde(default)]
+    pub reasoning: Vec<serde_json::Value>,
 }
 
 /// One seat of an exported game.

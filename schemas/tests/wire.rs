@@ -172,6 +172,7 @@ fn every_server_message_snapshot() {
                 action: ActionKind::Vote,
                 candidates: candidates.clone(),
                 max_message_chars: None,
+                max_reasoning_chars: None,
                 response_schema: answer::response_schema(&answer::AnswerSpec {
                     request_id: "17",
                     action: ActionKind::Vote,
@@ -291,4 +292,58 @@ fn every_client_message_snapshot() {
         .map(|t| parse_client_frame(t).expect(t))
         .collect();
     insta::assert_json_snapshot!("client_messages", parsed);
+}
+
+/// The `reasoning` message (read from a finished game's `reasoning` view, never sent live)
+/// and answers carrying `reasoning`; pinned apart from the other messages.
+#[test]
+fn reasoning_snapshot() {
+    let frames = [
+        out(
+            "p1",
+            ServerMessage::Reasoning(ReasoningBody {
+                game_id: "g1".into(),
+                seq: 3,
+                player_id: "p1".into(),
+                request_id: Some("4".into()),
+                action: Some(ActionKind::Vote),
+                whisper: false,
+                day: 2,
+                phase: Phase::Vote,
+                text: "p3 defended p2 too eagerly.".into(),
+                after_seq: 41,
+            }),
+        ),
+        out(
+            "p2",
+            ServerMessage::Reasoning(ReasoningBody {
+                game_id: "g1".into(),
+                seq: 4,
+                player_id: "p2".into(),
+                request_id: None,
+                action: None,
+                whisper: true,
+                day: 2,
+                phase: Phase::Night,
+                text: "Steer the pack away from the seer claim.".into(),
+                after_seq: 50,
+            }),
+        ),
+    ];
+    for frame in &frames {
+        let back: ServerFrame = serde_json::from_str(&frame.to_json()).expect("round trip");
+        assert_eq!(&back, frame);
+    }
+    let answers: Vec<ClientFrame> = [
+        r#"{"message_type":"player_action","request_id":"4","action":"vote","target":"p3","reasoning":"p3 defended p2 too eagerly."}"#,
+        r#"{"message_type":"agent_message","request_id":"5","message_text":"I trust p4.","reasoning":"p4 is my best bet."}"#,
+    ]
+    .iter()
+    .map(|t| parse_client_frame(t).expect(t))
+    .collect();
+    let json: Vec<serde_json::Value> = frames
+        .iter()
+        .map(|f| serde_json::from_str(&f.to_json()).expect("json"))
+        .collect();
+    insta::assert_json_snapshot!("reasoning", (json, answers));
 }

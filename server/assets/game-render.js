@@ -152,7 +152,14 @@
     return added;
   }
 
+  function makeReasoning(e) {
+    return h('li', { class: 'line reasoning', 'data-kind': 'reasoning', 'data-player': e.player, 'data-action': e.action || '', 'data-request': e.requestId || '' },
+      h('span', { class: 'tag tag-reasoning' }, 'reasoning (private during the game)'), ' ', who(e.player),
+      e.action ? h('span', { class: 'muted' }, ` (${e.action})`) : '', h('span', { class: 'sep', 'aria-hidden': 'true' }, ': '), h('span', { class: 'text' }, withNames(e.text)));
+  }
+
   function makeTalk(e) {
+    if (e.kind === 'reasoning') return makeReasoning(e);
     if (e.kind === 'round') return h('li', { class: 'round-sep', role: 'presentation' }, `Round ${e.round}`);
     if (e.kind === 'skip') {
       return h('li', { class: 'line skip', 'data-kind': 'skip', 'data-speaker': e.speaker }, who(e.speaker), ' ', h('em', null, 'skipped their turn'));
@@ -162,6 +169,7 @@
   }
 
   function makeVote(e) {
+    if (e.kind === 'reasoning') return makeReasoning(e);
     if (e.kind === 'head') {
       return h('li', { class: 'vote-head', role: 'presentation' }, e.round === 0 ? 'Vote' : 'Revote');
     }
@@ -185,6 +193,7 @@
   }
 
   function makeDeath(e) {
+    if (e.kind === 'reasoning') return makeReasoning(e);
     const state = page.state;
     if (e.kind === 'shot') {
       return h('li', { class: 'shot', 'data-kind': 'shot', 'data-player': e.shooter, 'data-target': e.target || '' },
@@ -197,6 +206,7 @@
   }
 
   function makeSecret(e) {
+    if (e.kind === 'reasoning') return makeReasoning(e);
     if (e.kind === 'whisper') {
       return h('li', { class: 'line whisper', 'data-kind': 'whisper', 'data-speaker': e.speaker },
         h('span', { class: 'tag tag-whisper' }, 'whisper'), ' ', who(e.speaker, e.name), h('span', { class: 'sep', 'aria-hidden': 'true' }, ' whispers: '), h('span', { class: 'text' }, withNames(e.text)));

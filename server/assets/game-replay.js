@@ -25,6 +25,34 @@
     return out.filter((f, i) => i === 0 || f.seq !== out[i - 1].seq);
   }
 
+  // The players' private reasoning opens when the game is over (403 before): each line goes
+  // right after the frame it follows — `after_seq` in the full view, by time in the public
+  // view (whose numbering differs) — with that frame's seq, so positions stay in seq terms.
+  async function loadReasoning() {
+    const info = page.replayInfo;
+    if (info && !(info.winner || info.phase === 'ended')) return [];
+    try {
+      const res = await fetch(`/games/${enc(gameId)}/events?view=reasoning`, { headers: { accept: 'application/x-ndjson' }, cache: 'no-store' });
+      if (!res.ok) return [];
+      return parseLines(await res.text()).filter((f) => f.message_type === 'reasoning');
+    } catch { return []; }
+  }
+
+  function mergeReasoning(frames, notes) {
+    if (!notes.length) return frames;
+    const anchored = new Map();
+    for (const n of notes) {
+      let at = 0;
+      if (view === 'full') at = n.after_seq || 0;
+      else for (const f of frames) { if (f.timestamp <= n.timestamp) at = f.seq; else break; }
+      if (!anchored.has(at)) anchored.set(at, []);
+      anchored.get(at).push({ ...n, reasoningSeq: n.seq, seq: at });
+    }
+    const out = [...(anchored.get(0) || [])];
+    for (const f of frames) { out.push(f); out.push(...(anchored.get(f.seq) || [])); }
+    return out;
+  }
+
   const BORING = new Set(['presence', 'game_state']);
   function isVisible(f) {
     if (BORING.has(f.message_type)) return false;
@@ -62,7 +90,7 @@
       showError('network', String(e && e.message || e), true);
       return;
     }
-    replay.frames = parseLines(text);
+    replay.frames = mergeReasoning(parseLines(text), await loadReasoning());
     page.state = newState(page.setup);
     replay.pos = 0;
     if (page.replayInfo) seedSeats(page.state, replayInfoForSeats());

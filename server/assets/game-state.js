@@ -239,6 +239,19 @@
       case 'death':
         addDeath(state, f, f.player_id, f.cause);
         break;
+      case 'reasoning': {
+        // A player's private reasoning (finished games' replays only: the hub never sends it
+        // live), shown in the list of the action it came with, just before that action.
+        const entry = { key: `r${f.reasoningSeq ?? f.seq}`, kind: 'reasoning', day: state.day, player: f.player_id, action: f.action || (f.whisper ? 'whisper' : null), requestId: f.request_id ?? null, text: String(f.text ?? ''), seq: f.seq };
+        if (f.action === 'talk') state.talk.push(entry);
+        else if (f.action === 'vote') state.votes.push(entry);
+        else if (f.action === 'shoot') state.deaths.push(entry);
+        else {
+          const g = phaseGroup(state);
+          state.secrets.push({ ...entry, group: g.key, groupLabel: g.label });
+        }
+        break;
+      }
       case 'presence': {
         const p = player(state, f.player_id);
         p.connected = !!f.connected;

@@ -460,6 +460,18 @@ impl<'a> Reader<'a> {
                 let _ = self.state.manager.send_to(self.entry, &pong);
             }
             ClientMessage::Pong {} => {}
+            ClientMessage::AgentMessage(m) if m.reasoning.is_some() => {
+                // Reasoning is private and kept with a game; relayed to every viewer it
+                // would be neither.
+                self.reply_error(
+                    ErrorCode::NotInGame,
+                    "`reasoning` is kept only with a game's answers; outside a game it would be \
+                     shown to every viewer: send the message without it"
+                        .to_owned(),
+                    Some(kind.to_owned()),
+                    m.request_id,
+                );
+            }
             ClientMessage::AgentMessage(m) => {
                 let out = ServerFrame {
                     message: ServerMessage::AgentMessage(AgentMessageOut {

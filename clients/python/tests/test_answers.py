@@ -4,7 +4,7 @@ import random
 import typing
 import unittest
 
-from werewolf_agent import InvalidAnswer, complete, random_answer, types, validate
+from werewolf_agent import InvalidAnswer, complete, random_answer, take_reasoning, types, validate
 from werewolf_agent.agent import Refused, socket_url, ws_base
 
 from helpers import request_for
@@ -35,6 +35,16 @@ class Answers(unittest.TestCase):
         self.assertEqual(complete(witch, {"save": True}),
                          {"message_type": "player_action", "request_id": "9",
                           "action": "witch", "target": None, "save": True})
+
+    def test_reasoning_is_kept_apart_from_the_schema_and_cut_to_the_limit(self):
+        vote = dict(request_for("vote", "3"), max_reasoning_chars=6)
+        frame = complete(vote, {"target": "g1-p2", "reasoning": "p2 lied twice"})
+        self.assertEqual(take_reasoning(vote, frame), "p2 lie")
+        validate(vote["response_schema"], frame)  # what is left fits the schema
+        self.assertNotIn("reasoning", frame)
+        self.assertIsNone(take_reasoning(vote, complete(vote, {"target": None})))
+        with self.assertRaises(InvalidAnswer):
+            take_reasoning(vote, complete(vote, {"target": None, "reasoning": 7}))
 
     def test_invalid_answers_are_refused(self):
         vote = request_for("vote", "3")

@@ -22,7 +22,7 @@ from .agent import (
     socket_url,
     ws_base,
 )
-from .answers import InvalidAnswer, complete, random_answer, validate
+from .answers import InvalidAnswer, complete, random_answer, take_reasoning, validate
 from .llm import LLMAgent
 
 __version__ = "0.1.0"
@@ -40,6 +40,7 @@ __all__ = [
     "complete",
     "random_answer",
     "socket_url",
+    "take_reasoning",
     "validate",
     "ws_base",
 ]

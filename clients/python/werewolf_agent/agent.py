@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from .answers import InvalidAnswer, complete, random_answer, validate
+from .answers import InvalidAnswer, complete, random_answer, take_reasoning, validate
 
 try:  # websockets >= 13: the new asyncio implementation
     from websockets.asyncio.client import connect as _ws_connect
@@ -204,7 +204,10 @@ class Agent:
         """The answer to one ``action_request``: the whole ``player_action`` frame, or a
         short form (``{"target": id}``, ``{"text": "..."}``, ``{"target": None, "save":
         True}``; ``None`` abstains / skips) that the kit completes. Answers that do not fit
-        ``request["response_schema"]`` are replaced by a random legal move (and logged)."""
+        ``request["response_schema"]`` are replaced by a random legal move (and logged).
+        Any answer may add ``"reasoning": "..."``: private free text, shown to nobody while
+        the game runs and kept in the game's replay (cut to the request's
+        ``max_reasoning_chars``)."""
         raise NotImplementedError("subclass Agent and write on_request")
 
     async def on_event(self, frame: Dict[str, Any]) -> None:
@@ -441,7 +444,10 @@ class Agent:
                 log.warning("%s: whisper failed: %r", self.player_id, e)
         try:
             frame = complete(request, await _maybe(self.on_request(request)))
+            reasoning = take_reasoning(request, frame)
             validate(schema, frame)
+            if reasoning is not None:
+                frame["reasoning"] = reasoning
         except asyncio.CancelledError:
             raise
         except Exception as e:

@@ -121,6 +121,21 @@ def complete(request: Dict[str, Any], answer: Any) -> Dict[str, Any]:
     return frame
 
 
+def take_reasoning(request: Dict[str, Any], frame: Dict[str, Any]) -> Optional[str]:
+    """Removes an answer's ``reasoning`` (private free text, which the request's schema does
+    not list) from ``frame`` and returns it cut to the request's ``max_reasoning_chars``;
+    ``None`` when absent. Raises :class:`InvalidAnswer` when it is not a string."""
+    reasoning = frame.pop("reasoning", None)
+    if reasoning is None:
+        return None
+    if not isinstance(reasoning, str):
+        raise InvalidAnswer(f"$.reasoning: {reasoning!r} is not a string")
+    limit = request.get("max_reasoning_chars")
+    if isinstance(limit, int) and len(reasoning) > limit:
+        reasoning = reasoning[:limit]
+    return reasoning
+
+
 def _allows_null(prop: Dict[str, Any]) -> bool:
     types = prop.get("type")
     names = [types] if isinstance(types, str) else list(types or [])

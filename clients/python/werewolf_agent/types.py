@@ -207,6 +207,7 @@ class _ActionRequestFrame(_GameFrame):
 
 class ActionRequestFrame(_ActionRequestFrame, total=False):
     max_message_chars: Optional[int]
+    max_reasoning_chars: Optional[int]
 
 
 class _ActionResultFrame(_GameFrame):
@@ -272,6 +273,23 @@ class GameOverFrame(_GameOverFrame, total=False):
     reason: str  # why it ended early (winner "aborted")
 
 
+class _ReasoningFrame(_GameFrame):
+    """A player's private reasoning behind an accepted answer: never sent live, read from a
+    finished game's ``GET /games/{id}/events?view=reasoning``."""
+
+    player_id: str
+    day: int
+    phase: Phase
+    text: str
+    after_seq: int
+
+
+class ReasoningFrame(_ReasoningFrame, total=False):
+    request_id: Optional[str]
+    action: Optional[ActionKind]
+    whisper: bool
+
+
 ServerFrame = Union[
     ConnectionFrame,
     DisconnectionFrame,
@@ -288,6 +306,7 @@ ServerFrame = Union[
     DeathFrame,
     PresenceFrame,
     GameOverFrame,
+    ReasoningFrame,
 ]
 
 # message_type -> its TypedDict (the test walks this against the schema's `oneOf`).
@@ -307,6 +326,7 @@ SERVER_FRAMES: Dict[str, type] = {
     "death": DeathFrame,
     "presence": PresenceFrame,
     "game_over": GameOverFrame,
+    "reasoning": ReasoningFrame,
 }
 
 # ---- answers (what an agent sends; schemas/json/answers/*.schema.json) --------------------
@@ -400,3 +420,4 @@ class WolfWhisper(_WolfWhisper, total=False):
     """A werewolf's night whisper to the pack (``client_frame.schema.json``, agent_message)."""
 
     request_id: Optional[str]
+    reasoning: Optional[str]  # private: shown to nobody while the game runs

@@ -60,7 +60,7 @@ impl Agent {
                         let whisper = (request.action == ActionKind::Attack)
                             .then(|| strategy.whisper(&request, &knowledge))
                             .flatten();
-                        (whisper, strategy.decide(&request, &knowledge))
+                        (whisper, strategy.answer(&request, &knowledge))
                     };
                     if let Some(text) = whisper {
                         self.send_lossy(json!({"message_type": "agent_message", "channel": "wolves", "message_text": text}))

@@ -21,7 +21,8 @@
 //! - `resume`: what the session received and answered: duplicate suppression, snapshots,
 //!   answers kept and re-sent, and the [`ResumeStats`] counting it.
 //! - `agent`: [`Agent`] and its play loop; `viewer`: [`Viewer`].
-//! - `strategy`: [`Strategy`], [`Decision`], [`Knowledge`] and the [`RandomStrategy`] bot.
+//! - `strategy`: [`Strategy`], [`Decision`] (and [`Answer`]: a decision with private
+//!   reasoning), [`Knowledge`] and the [`RandomStrategy`] bot.
 //! - `error`: [`ClientError`]; a refusal reads as one line, e.g.
 //!   `hub refused (403 Forbidden): <the hub's reason>`.
 //!
@@ -105,6 +106,6 @@ pub use error::ClientError;
 pub use reconnect::{MAX_RETRY_AFTER, ReconnectPolicy};
 pub use rest::{BotSeat, CreatedGame, Hub, SeatCredentials};
 pub use resume::ResumeStats;
-pub use strategy::{Decision, Knowledge, RandomStrategy, Strategy};
+pub use strategy::{Answer, Decision, Knowledge, RandomStrategy, Strategy};
 pub use tls::CA_FILE_ENV;
 pub use viewer::Viewer;

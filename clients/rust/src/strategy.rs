@@ -86,10 +86,68 @@ impl Decision {
     }
 }
 
-/// How an agent plays. Implement this (an LLM call goes in `decide`).
+/// A [`Decision`] with the private reasoning behind it: sent as the answer's `reasoning`,
+/// which nobody sees while the game runs; the hub stores it and shows it in the replay once
+/// the game is over.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    /// What to answer.
+    pub decision: Decision,
+    /// Why, in free text (`None`: no reasoning). Cut to the request's `max_reasoning_chars`
+    /// when longer.
+    pub reasoning: Option<String>,
+}
+
+impl From<Decision> for Answer {
+    fn from(decision: Decision) -> Self {
+        Answer {
+            decision,
+            reasoning: None,
+        }
+    }
+}
+
+impl Decision {
+    /// This decision with the reasoning behind it.
+    pub fn with_reasoning(self, reasoning: impl Into<String>) -> Answer {
+        Answer {
+            decision: self,
+            reasoning: Some(reasoning.into()),
+        }
+    }
+}
+
+impl Answer {
+    /// The frame that answers `request`: [`Decision::reply_to`] plus `reasoning`, cut to
+    /// the request's `max_reasoning_chars` (so the hub never refuses it for its length).
+    pub fn reply_to(self, request: &ActionRequestBody) -> Value {
+        let mut frame = self.decision.reply_to(request);
+        if let Some(mut reasoning) = self.reasoning {
+            if let Some((cut, _)) = request
+                .max_reasoning_chars
+                .and_then(|max| reasoning.char_indices().nth(max))
+            {
+                reasoning.truncate(cut);
+            }
+            frame["reasoning"] = json!(reasoning);
+        }
+        frame
+    }
+}
+
+/// How an agent plays. Implement this (an LLM call goes in `decide`, or in `answer` to
+/// attach private reasoning).
 pub trait Strategy: Send {
     /// Answers one request, knowing the latest `game_state` and private result.
     fn decide(&mut self, request: &ActionRequestBody, knowledge: &Knowledge<'_>) -> Decision;
+
+    /// The answer [`crate::Agent::play`] sends: by default [`Strategy::decide`] without
+    /// reasoning. Override it to attach private reasoning
+    /// (`decision.with_reasoning("…")`); `decide` may then simply call it and drop the
+    /// reasoning.
+    fn answer(&mut self, request: &ActionRequestBody, knowledge: &Knowledge<'_>) -> Answer {
+        self.decide(request, knowledge).into()
+    }
 
     /// Optionally whisper to the pack when a werewolf is asked to attack.
     fn whisper(
@@ -177,5 +235,52 @@ impl Strategy for RandomStrategy {
     ) -> Option<String> {
         let target = request.candidates.choose(&mut self.rng)?;
         Some(format!("Let's take {} tonight.", target.name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(action: ActionKind, max_reasoning_chars: Option<usize>) -> ActionRequestBody {
+        ActionRequestBody {
+            game_id: "g".into(),
+            seq: 3,
+            request_id: "7".into(),
+            action,
+            candidates: vec![],
+            max_message_chars: None,
+            max_reasoning_chars,
+            response_schema: Value::Null,
+            deadline: 0.0,
+        }
+    }
+
+    #[test]
+    fn an_answer_carries_its_reasoning_cut_to_the_requests_limit() {
+        let vote = request(ActionKind::Vote, Some(5));
+        let act = Decision::Act {
+            target: Some("p2".into()),
+            save: false,
+        };
+        let frame = act.clone().with_reasoning("p2 lied ✓✓").reply_to(&vote);
+        assert_eq!(frame["reasoning"], "p2 li");
+        assert_eq!(
+            (frame["target"].clone(), frame["request_id"].clone()),
+            (json!("p2"), json!("7"))
+        );
+        let plain = Answer::from(act.clone()).reply_to(&vote);
+        assert_eq!(
+            plain,
+            act.reply_to(&vote),
+            "no reasoning: the decision's frame"
+        );
+        let talk = Decision::Talk("hi".into())
+            .with_reasoning("long enough")
+            .reply_to(&request(ActionKind::Talk, None));
+        assert_eq!(
+            (talk["message_text"].clone(), talk["reasoning"].clone()),
+            (json!("hi"), json!("long enough"))
+        );
     }
 }

@@ -146,6 +146,7 @@ pub(super) async fn play(socket: WebSocket, state: AppState, name: String, seate
                             channel: Some(werewolf_schemas::Channel::Wolves),
                             agent_name: None,
                             phase: None,
+                            reasoning: None,
                         };
                         let say = GameCommand::Say { seat, entry: entry.clone(), message };
                         if game.commands.send(say).await.is_err() {

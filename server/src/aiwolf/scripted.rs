@@ -145,6 +145,7 @@ impl Router {
                 candidates: self.names.candidates(&r.candidates),
                 max_message_chars: (r.kind == engine::ActionKind::Talk)
                     .then_some(game.config().max_talk_chars),
+                max_reasoning_chars: None,
                 response_schema: serde_json::Value::Null,
                 deadline: 0.0,
             };

@@ -566,6 +566,7 @@ pub fn set_seq(message: &mut ServerMessage, seq: u64) {
         ServerMessage::Death(b) => b.seq = seq,
         ServerMessage::Presence(b) => b.seq = seq,
         ServerMessage::GameOver(b) => b.seq = seq,
+        ServerMessage::Reasoning(b) => b.seq = seq,
         ServerMessage::Connection { .. }
         | ServerMessage::Disconnection { .. }
         | ServerMessage::Pong(_)

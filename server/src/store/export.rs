@@ -38,6 +38,11 @@ pub fn export(
             .iter()
             .filter_map(|text| serde_json::from_str(text).ok())
             .collect();
+        let reasoning: Vec<serde_json::Value> = store
+            .frames(&row.game_id, StreamId::Reasoning, 0, u64::MAX)?
+            .iter()
+            .filter_map(|text| serde_json::from_str(text).ok())
+            .collect();
         let roles: HashMap<String, Role> = events
             .iter()
             .rev()
@@ -71,6 +76,7 @@ pub fn export(
             winner: ended.winner,
             days: ended.days,
             events,
+            reasoning,
         };
         serde_json::to_writer(&mut *out, &line).map_err(std::io::Error::other)?;
         out.write_all(b"\n")?;

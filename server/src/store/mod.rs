@@ -30,7 +30,8 @@ use tokio::sync::oneshot;
 use werewolf_engine::Action;
 use werewolf_schemas::Winner;
 
-/// One stream of a game: each seat's, the public one, the full (observer-token) one.
+/// One stream of a game: each seat's, the public one, the full (observer-token) one, and the
+/// agents' private reasoning (delivered to nobody while the game runs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum StreamId {
     /// A seat's agent, by seat index.
@@ -39,10 +40,12 @@ pub enum StreamId {
     Public,
     /// Observers with the observer token.
     Full,
+    /// Agents' private reasoning: no live recipient; readable once the game is over.
+    Reasoning,
 }
 
 impl StreamId {
-    /// The storage key: `seat:{index}`, `public` or `full`.
+    /// The storage key: `seat:{index}`, `public`, `full` or `reasoning`.
     pub fn key(self) -> String {
         self.to_string()
     }
@@ -52,6 +55,7 @@ impl StreamId {
         match key {
             "public" => Some(StreamId::Public),
             "full" => Some(StreamId::Full),
+            "reasoning" => Some(StreamId::Reasoning),
             _ => key.strip_prefix("seat:")?.parse().ok().map(StreamId::Seat),
         }
     }
@@ -63,6 +67,7 @@ impl fmt::Display for StreamId {
             StreamId::Seat(i) => write!(f, "seat:{i}"),
             StreamId::Public => f.write_str("public"),
             StreamId::Full => f.write_str("full"),
+            StreamId::Reasoning => f.write_str("reasoning"),
         }
     }
 }

@@ -81,6 +81,7 @@ impl GameActor {
         }
         self.public_seq = head(StreamId::Public);
         self.full_seq = head(StreamId::Full);
+        self.reasoning_seq = head(StreamId::Reasoning);
         self.full_released = self.full_seq;
         self.shared
             .full_released
@@ -265,6 +266,7 @@ impl GameActor {
                 engine::ActionKind::Talk | engine::ActionKind::Whisper
             )
             .then_some(max_chars),
+            max_reasoning_chars: Some(self.spec.max_reasoning_chars),
             response_schema,
             deadline,
         });

@@ -12,6 +12,7 @@ impl GameActor {
             ErrorCode::InvalidAction,
             "the game has not started".to_owned(),
         ))?;
+        let reasoning = self.checked_reasoning(action.reasoning.as_deref())?;
         let kind = action.action;
         let request = self.resolve_request(game, seat, action.request_id.as_deref(), kind)?;
         let target = match action.target() {
@@ -33,7 +34,12 @@ impl GameActor {
             bid: action.bid.unwrap_or(0),
         };
         let engine_action = wire::engine_action(action.action, parts);
-        self.act(seat, request, engine_action)
+        let at = self.reasoning_at(seat, Some((request, kind)));
+        self.act(seat, request, engine_action)?;
+        if let Some(text) = reasoning {
+            self.record_reasoning(at, text);
+        }
+        Ok(())
     }
 
     pub(super) fn say(
@@ -41,11 +47,19 @@ impl GameActor {
         seat: usize,
         message: AgentMessageIn,
     ) -> Result<(), (ErrorCode, String)> {
-        let game = self.game.as_mut().ok_or((
-            ErrorCode::InvalidAction,
-            "the game has not started".to_owned(),
-        ))?;
+        if self.game.is_none() {
+            return Err((
+                ErrorCode::InvalidAction,
+                "the game has not started".to_owned(),
+            ));
+        }
+        let reasoning = self.checked_reasoning(message.reasoning.as_deref())?;
         if message.channel == Some(werewolf_schemas::Channel::Wolves) {
+            let at = self.reasoning_at(seat, None);
+            let game = self.game.as_mut().ok_or((
+                ErrorCode::InvalidAction,
+                "the game has not started".to_owned(),
+            ))?;
             let text = message.message_text;
             let outputs = game.whisper(Seat(seat as u8), text.clone()).map_err(|e| {
                 let why = wire::refusal(&e, &self.names, &self.requests, &[]);
@@ -53,6 +67,9 @@ impl GameActor {
             })?;
             self.batch.push(Op::Input(Input::Whisper { seat, text }));
             self.process(outputs, false);
+            if let Some(reasoning) = reasoning {
+                self.record_reasoning(at, reasoning);
+            }
             return Ok(());
         }
         let game = self.game.as_ref().ok_or((
@@ -65,11 +82,16 @@ impl GameActor {
             message.request_id.as_deref(),
             engine::ActionKind::Talk,
         )?;
+        let at = self.reasoning_at(seat, Some((request, engine::ActionKind::Talk)));
         self.act(
             seat,
             request,
             engine::Action::Talk(Some(message.message_text)),
-        )
+        )?;
+        if let Some(text) = reasoning {
+            self.record_reasoning(at, text);
+        }
+        Ok(())
     }
 
     /// The request an action answers: the given id, or the seat's only pending request of

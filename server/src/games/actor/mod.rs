@@ -4,7 +4,8 @@
 //! # Streams and `seq`
 //! Recipients are grouped in streams: one per seat (its agent), one public stream (every ui
 //! and every observer without the token) and one full stream (observers with the token,
-//! delayed by `observer_delay_ms`). Each stream numbers its own frames, so `seq` is strictly
+//! delayed by `observer_delay_ms`); a fourth, `reasoning`, holds agents' private reasoning and
+//! has no recipients at all (it is read from the log once the game is over). Each stream numbers its own frames, so `seq` is strictly
 //! increasing and gap-free in what a recipient receives: a gap means a lost frame, and the
 //! count of hidden events (a wolf whisper, a night action) never shows through it. A message
 //! is serialized once per stream and the bytes shared by the stream's recipients.
@@ -26,12 +27,15 @@
 //! - `input`: `player_action` / `agent_message` from seats, checked and fed to the engine;
 //! - `views`: the `game_state` each member may see and the snapshots REST reads;
 //! - `bots`: seats played by the hub's built-in bots;
+//! - `reasoning`: agents' private reasoning, checked, and logged on a stream nobody reads
+//!   live;
 //! - `streams`: per-stream `seq`, delivery, the full view's delay.
 
 mod bots;
 mod flow;
 mod input;
 mod membership;
+mod reasoning;
 mod streams;
 mod views;
 
@@ -254,6 +258,8 @@ struct GameActor {
     full_seq: u64,
     /// Full stream's last `seq` released to viewers (after the observer delay).
     full_released: u64,
+    /// Reasoning stream's last `seq` (logged only, never delivered live).
+    reasoning_seq: u64,
     /// Full-view frames waiting out the delay, in order.
     delayed: VecDeque<Delayed>,
     /// Deadlines of pending requests.
@@ -342,6 +348,7 @@ pub async fn run(
             full: Vec::new(),
             full_seq: 0,
             full_released: 0,
+            reasoning_seq: 0,
             delayed: VecDeque::new(),
             deadlines: DelayQueue::new(),
             pending: HashMap::new(),

@@ -80,6 +80,10 @@ pub fn routes() -> ApiRouter<AppState> {
                     )
                     .error(400, "an unknown view or a bad query")
                     .error(401, "this view of a running game needs its token")
+                    .error(
+                        403,
+                        "the reasoning view of a game that is not over (any token)",
+                    )
                     .error(404, "no such game")
                     .error(500, "the read of the store failed")
                     .error(503, "the store cannot be read")

@@ -194,7 +194,8 @@ pub(super) fn public_spec(spec: &serde_json::Value, over: bool) -> serde_json::V
 /// Query of `GET /games/{id}/events`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub(super) struct EventsQuery {
-    /// `public` (default), `full` or `seat:{player_id}`.
+    /// `public` (default), `full`, `seat:{player_id}`, or `reasoning` (the players' private
+    /// reasoning; only once the game is over).
     view: Option<String>,
     /// First `seq` to return (default 1).
     from_seq: Option<u64>,
@@ -204,8 +205,9 @@ pub(super) struct EventsQuery {
 
 /// `GET /games/{id}/events`: one stream of a game as JSON lines, byte for byte as sent live.
 /// While the game runs the public view is open, the full view needs the observer token (and
-/// stops at what the observer delay has released), a seat's view needs that seat's token;
-/// once it is over every view is open.
+/// stops at what the observer delay has released), a seat's view needs that seat's token,
+/// and the reasoning view is closed to every token (403); once it is over every view is
+/// open.
 pub(super) async fn events(
     State(state): State<AppState>,
     Path(GamePath { game_id }): Path<GamePath>,
@@ -250,6 +252,14 @@ pub(super) async fn events(
     let (stream, upto) = match view {
         "public" => (StreamId::Public, u64::MAX),
         "full" => (StreamId::Full, if over { u64::MAX } else { full_released }),
+        "reasoning" if !over => {
+            return error(
+                StatusCode::FORBIDDEN,
+                "the reasoning view opens when the game is over: agents' reasoning is private \
+                 while the game runs, whatever token is presented",
+            );
+        }
+        "reasoning" => (StreamId::Reasoning, u64::MAX),
         other => match other
             .strip_prefix("seat:")
             .and_then(|p| seats.iter().position(|s| s == p))
@@ -259,7 +269,7 @@ pub(super) async fn events(
                 return error(
                     StatusCode::BAD_REQUEST,
                     format!(
-                        "view must be public, full or seat:{{player_id}} of this game, got `{other}`"
+                        "view must be public, full, reasoning or seat:{{player_id}} of this game, got `{other}`"
                     ),
                 );
             }

@@ -38,6 +38,10 @@ pub struct CreateGame {
     /// Maximum chars per talk or whisper, 1 to what fits in `WS_MAX_MESSAGE_BYTES`
     /// ([`crate::Config::max_message_chars`]; default 500).
     pub max_message_chars: Option<u64>,
+    /// Longest private `reasoning` an answer may carry, in chars, 1 to what fits in
+    /// `WS_MAX_MESSAGE_BYTES` (default [`DEFAULT_MAX_REASONING_CHARS`], or that ceiling when
+    /// lower). Longer is refused, or cut to it with `truncate_talk`.
+    pub max_reasoning_chars: Option<u64>,
     /// Delay of the full (observer-token) view, in ms, 0 to [`MAX_TIMEOUT_MS`] (default 0).
     pub observer_delay_ms: Option<u64>,
     /// Whether players see the ballots at all (default true; `arena8` false: only the
@@ -102,8 +106,8 @@ pub struct CreateGame {
     /// Whether the seer learns the exact role instead of werewolf / human (default false;
     /// `arena8` true).
     pub seer_sees_role: Option<bool>,
-    /// Whether a talk or whisper longer than `max_message_chars` is cut to it (default false:
-    /// refused with an `error`).
+    /// Whether a talk or whisper longer than `max_message_chars` (and a `reasoning` longer
+    /// than `max_reasoning_chars`) is cut to it (default false: refused with an `error`).
     pub truncate_talk: Option<bool>,
     /// Whether an execution needs a strict majority of the living players (Werewolf Arena's
     /// rule; default false: the plurality is executed).
@@ -187,6 +191,8 @@ pub struct GameSpec {
     /// `aiwolf[seat]`: whether an AIWolf agent plays the seat through `GET /ws` (length
     /// `player_count`; never a bot seat).
     pub aiwolf: Vec<bool>,
+    /// Longest private `reasoning` an answer may carry, in chars.
+    pub max_reasoning_chars: usize,
 }
 
 impl GameSpec {
@@ -202,6 +208,7 @@ impl GameSpec {
             "bot_seats": self.bot_seats(),
             "bot_delay_ms": self.bot_delay.as_millis() as u64,
             "aiwolf_seats": self.aiwolf_seats(),
+            "max_reasoning_chars": self.max_reasoning_chars,
         })
     }
 
@@ -246,6 +253,9 @@ impl GameSpec {
             bot_delay_ms: u64,
             #[serde(default)]
             aiwolf_seats: Vec<usize>,
+            /// Games stored before the setting existed had the default.
+            #[serde(default = "default_max_reasoning_chars")]
+            max_reasoning_chars: usize,
         }
         let s: Stored = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
         let flags = |numbers: &[usize]| {
@@ -268,6 +278,7 @@ impl GameSpec {
             bots,
             bot_delay: Duration::from_millis(s.bot_delay_ms),
             aiwolf,
+            max_reasoning_chars: s.max_reasoning_chars,
         })
     }
 
@@ -280,6 +291,13 @@ impl GameSpec {
         }
         config
     }
+}
+
+/// `max_reasoning_chars` when `POST /games` does not set it.
+pub const DEFAULT_MAX_REASONING_CHARS: usize = 4000;
+
+fn default_max_reasoning_chars() -> usize {
+    DEFAULT_MAX_REASONING_CHARS
 }
 
 /// Longest seat name, in chars.
@@ -318,6 +336,10 @@ impl CreateGame {
         let base = switches::base(self.rules.as_deref(), roles)?;
         let mut config = base.with_seed(self.seed.unwrap_or_else(super::secret::seed));
         self.apply_switches(&mut config, max_message_chars)?;
+        let max_reasoning_chars = match self.max_reasoning_chars {
+            Some(c) => in_range("max_reasoning_chars", c, 1, max_message_chars as u64)? as usize,
+            None => DEFAULT_MAX_REASONING_CHARS.min(max_message_chars),
+        };
         let observer_delay_ms = match self.observer_delay_ms {
             Some(ms) => in_range("observer_delay_ms", ms, 0, MAX_TIMEOUT_MS)?,
             None => 0,
@@ -379,6 +401,7 @@ impl CreateGame {
             bots,
             bot_delay: Duration::from_millis(bot_delay_ms),
             aiwolf,
+            max_reasoning_chars,
         })
     }
 }

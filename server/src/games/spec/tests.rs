@@ -109,6 +109,14 @@ fn presets_roles_and_errors() {
             r#"{"preset":"arena8","max_message_chars":100000000}"#,
             "max_message_chars",
         ),
+        (
+            r#"{"preset":"arena8","max_reasoning_chars":0}"#,
+            "max_reasoning_chars",
+        ),
+        (
+            r#"{"preset":"arena8","max_reasoning_chars":100000000}"#,
+            "max_reasoning_chars",
+        ),
         (r#"{"preset":"arena8","talk_rounds":0}"#, "talk_rounds"),
         (r#"{"preset":"arena8","bots":9}"#, "bots must be 0..=8"),
         (r#"{"preset":"arena8","bot_seats":[0]}"#, "bot_seats[]"),
@@ -213,4 +221,26 @@ fn every_new_switch_is_settable_and_checked() {
         let err = spec(body).expect_err(body);
         assert!(err.contains(field), "{body}: {err}");
     }
+}
+
+#[test]
+fn max_reasoning_chars_defaults_is_stored_and_fits_the_frame_limit() {
+    let plain = spec(r#"{"preset":"arena8"}"#).expect("default");
+    assert_eq!(plain.max_reasoning_chars, DEFAULT_MAX_REASONING_CHARS);
+    let set = spec(r#"{"preset":"arena8","max_reasoning_chars":12}"#).expect("set");
+    let back = GameSpec::from_json(&set.to_json()).expect("stored");
+    assert_eq!(back.max_reasoning_chars, 12);
+    // A game stored before the setting existed reads back with the default.
+    let mut old = plain.to_json();
+    old.as_object_mut()
+        .expect("object")
+        .remove("max_reasoning_chars");
+    let old = GameSpec::from_json(&old).expect("old record");
+    assert_eq!(old.max_reasoning_chars, DEFAULT_MAX_REASONING_CHARS);
+    // A hub with a small frame limit lowers the default to what fits.
+    let small = serde_json::from_str::<CreateGame>(r#"{"preset":"arena8"}"#)
+        .expect("body")
+        .into_spec(1000)
+        .expect("small hub");
+    assert_eq!(small.max_reasoning_chars, 1000);
 }
