@@ -134,6 +134,9 @@ struct BotLog {
     ballots_published: usize,
 }
 
+/// Marks every bot's private `reasoning`: it must reach nobody while the game runs.
+const REASONING_MARK: &str = "private-reasoning-mark";
+
 /// Plays one seat: answers requests after a random delay (night ones never in
 /// [`Mode::TimingOut`]); wolves whisper to the pack when they answer an attack.
 async fn bot(mut agent: Agent, seed: u64, mode: Mode) -> BotLog {
@@ -158,6 +161,9 @@ async fn bot(mut agent: Agent, seed: u64, mode: Mode) -> BotLog {
                         return log;
                     }
                 };
+                if raw.contains(REASONING_MARK) {
+                    log.problems.push(format!("private reasoning reached a seat: {raw}"));
+                }
                 match frame.message {
                     ServerMessage::GameState(s) => state = Some(s),
                     ServerMessage::ActionResult(r) => {
@@ -202,7 +208,10 @@ async fn bot(mut agent: Agent, seed: u64, mode: Mode) -> BotLog {
                                 frames.push(json!({"message_type": "agent_message",
                                     "channel": "wolves", "message_text": text}));
                             }
-                        frames.push(strategy.decide(&request, &knowledge).reply_to(&request));
+                        let mut answer = strategy.decide(&request, &knowledge).reply_to(&request);
+                        answer["reasoning"] =
+                            json!(format!("{REASONING_MARK} of {}", log.player_id));
+                        frames.push(answer);
                         let delay_ms = if night {
                             rng.random_range(NIGHT_DELAY_MS)
                         } else {
@@ -509,6 +518,13 @@ async fn play(preset: &'static str, seed: u64, mode: Mode, redis: Option<String>
     let mut public = Vec::new();
     for v in viewers {
         public.push(v.await.expect("viewer task"));
+    }
+    for seen in public.iter().flatten() {
+        assert!(
+            !seen.frame.to_string().contains(REASONING_MARK),
+            "{label}: private reasoning reached a public viewer: {}",
+            seen.frame
+        );
     }
     stop.store(true, Ordering::Relaxed);
     wake.notify_one();

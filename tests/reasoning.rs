@@ -472,7 +472,7 @@ async fn reasoning_is_never_delivered_live_and_is_replayed_exactly_once_the_game
 async fn over_long_first_answer(addr: &str, truncate: bool) -> (Vec<Value>, String, Vec<Value>) {
     let created = create_game(
         addr,
-        json!({"preset": "arena8", "seed": 3, "bots": 7, "max_reasoning_chars": 40,
+        json!({"preset": "arena8", "rules": "hub", "seed": 3, "bots": 7, "max_reasoning_chars": 40,
                "truncate_talk": truncate, "action_timeout_ms": TIMEOUT_MS}),
     )
     .await;

@@ -26,9 +26,15 @@ class Answers(unittest.TestCase):
         self.assertEqual(complete(vote, None)["target"], None)
         self.assertEqual(complete(vote, "g1-p5")["target"], "g1-p5")
         talk = request_for("talk", "4")
+        # `over` is required by the talk schema: completed as false (more turns may come)
         self.assertEqual(complete(talk, {"text": "hello"}),
                          {"message_type": "player_action", "request_id": "4",
-                          "action": "talk", "text": "hello"})
+                          "action": "talk", "text": "hello", "over": False})
+        self.assertEqual(complete(talk, {"text": "bye", "over": True})["over"], True)
+        bid = request_for("bid", "5")
+        self.assertEqual(complete(bid, {"bid": 3}),
+                         {"message_type": "player_action", "request_id": "5",
+                          "action": "bid", "bid": 3})
         self.assertEqual(complete(talk, {"text": "x" * 50})["text"], "x" * 20, "max_message_chars")
         self.assertEqual(complete(talk, None)["text"], None)
         witch = request_for("witch", "9")
