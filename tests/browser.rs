@@ -59,6 +59,9 @@ const ROLE_WORDS: &[&str] = &[
 const WHISPER_MARKER: &str = "keep it quiet, pack";
 /// In every talk line of the test's bots (which never name a role).
 const TALK_MARKER: &str = "hunch";
+/// In every bot answer's private `reasoning`: never on a page while the game runs, shown by
+/// a finished game's replay.
+const REASONING_MARKER: &str = "my private chain of thought";
 
 /// One browser at a time.
 static BROWSER_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -645,7 +648,9 @@ async fn paced_bot(
                         },
                     ),
                 };
-                agent.send(decision.reply_to(&request)).await?;
+                let mut reply = decision.reply_to(&request);
+                reply["reasoning"] = json!(format!("{REASONING_MARKER}, seat {seed}"));
+                agent.send(reply).await?;
             }
             ServerMessage::GameOver(over) => {
                 over_flag.store(true, Ordering::SeqCst);
@@ -942,6 +947,10 @@ async fn public_page_holds_no_secret_before_game_over() {
                 !snap.html.contains(WHISPER_MARKER),
                 "a wolf whisper's text is in the public DOM"
             );
+            assert!(
+                !snap.html.contains(REASONING_MARKER),
+                "private reasoning is in the public DOM while the game runs"
+            );
             assert!(Instant::now() < deadline, "the game did not end in time");
             tokio::time::sleep(Duration::from_millis(60)).await;
         }
@@ -1161,6 +1170,27 @@ async fn replay_steps_to_a_given_seq() {
         })
         .await;
         b.click("play").await;
+
+        // At the end, the players' private reasoning is part of the replay, labelled.
+        let last = *seqs.last().expect("frames");
+        b.goto(&format!("{base}?seq={last}")).await;
+        let end = b
+            .wait_for("the reasoning lines at the end of the replay", |s| {
+                s.seq_number() == Some(last) && s.html.contains(REASONING_MARKER)
+            })
+            .await;
+        assert!(
+            end.html.contains("reasoning (private during the game)"),
+            "reasoning lines are labelled as private"
+        );
+        let stored = events(&hub, &game.game_id, "reasoning").await;
+        assert!(
+            stored.iter().all(|l| l["text"]
+                .as_str()
+                .is_some_and(|t| t.starts_with(REASONING_MARKER))),
+            "the reasoning view holds the bots' reasoning"
+        );
+        assert!(!stored.is_empty(), "the bots' reasoning was stored");
         b.finish().await;
     })
     .await;
