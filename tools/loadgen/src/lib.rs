@@ -30,6 +30,7 @@
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
+use rand::Rng;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
@@ -1613,10 +1614,19 @@ async fn game_recipient(
                 match frame.message {
                     ServerMessage::ActionRequest(request) => {
                         out.requests += 1;
-                        let reply = if request.action == werewolf_schemas::ActionKind::Talk {
+                        use werewolf_schemas::ActionKind as K;
+                        let reply = if request.action == K::Talk {
                             json!({"message_type": "agent_message",
                                    "request_id": request.request_id,
                                    "message_text": "loadgen bot: nothing to report."})
+                        } else if request.action == K::Whisper {
+                            json!({"message_type": "player_action",
+                                   "request_id": request.request_id,
+                                   "action": "whisper", "text": "loadgen bot: agreed."})
+                        } else if request.action == K::Bid {
+                            json!({"message_type": "player_action",
+                                   "request_id": request.request_id,
+                                   "action": "bid", "bid": rng.random_range(0..=4u8)})
                         } else {
                             json!({"message_type": "player_action",
                                    "request_id": request.request_id,
