@@ -216,6 +216,9 @@ impl GameLog {
                 let target = a.target.as_deref().and_then(|t| self.seat(t));
                 let day = self.day;
                 match (a.action, target) {
+                    // The notice that a player is done for the day follows its pass (already
+                    // logged as `Over`) or its last talk: AIWolf logs no line for it.
+                    (ActionKind::Talk, _) if a.over == Some(true) => {}
                     (ActionKind::Talk, _) => self.talk(actor, "Over"),
                     (ActionKind::Vote, Some(t)) => {
                         self.open_day();
@@ -246,15 +249,17 @@ impl GameLog {
             ServerMessage::ActionResult(r) => {
                 let target = r.target.as_deref().and_then(|t| self.seat(t));
                 match (r.action, r.result) {
-                    (ResultKind::Divine, ResultValue::Werewolf | ResultValue::Human) => {
+                    (
+                        ResultKind::Divine,
+                        ResultValue::Werewolf | ResultValue::Human | ResultValue::Role,
+                    ) => {
                         let (Some(t), Some(seer)) = (target, self.seer()) else {
                             return;
                         };
-                        let species = if r.result == ResultValue::Werewolf {
-                            "WEREWOLF"
-                        } else {
-                            "HUMAN"
-                        };
+                        // `seer_sees_role`: AIWolf's log has the species only.
+                        let wolf = r.result == ResultValue::Werewolf
+                            || r.role == Some(werewolf_schemas::Role::Werewolf);
+                        let species = if wolf { "WEREWOLF" } else { "HUMAN" };
                         let line = format!("{},divine,{},{},{species}", self.day, seer + 1, t + 1);
                         self.night.divine.push(line);
                     }
